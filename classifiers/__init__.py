@@ -1,0 +1,1 @@
+"""Sentiment and complaint-topic classification for Otklik (no Django imports here)."""

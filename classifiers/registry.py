@@ -1,0 +1,33 @@
+"""Find and load the classifier to use: a checkpoint path, the shipped default, or the rule baseline."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .rules import RuleClassifier
+from .types import Classifier
+
+DEFAULT_MODEL_DIR = Path(__file__).with_name("models") / "default"
+
+
+def load_classifier(path: str | os.PathLike | None = None, device: str = "auto") -> Classifier:
+    """Load the classifier at `path` (or $OTKLIK_MODEL, or the shipped default).
+
+    Falls back to the rule baseline only when no path was asked for and no
+    default checkpoint is shipped; an explicit path that cannot be loaded raises.
+    """
+    chosen = path or os.environ.get("OTKLIK_MODEL")
+    if chosen:
+        if str(chosen) == "rules":
+            return RuleClassifier()
+        return _load_checkpoint(Path(chosen), device)
+    if (DEFAULT_MODEL_DIR / "config.json").exists():
+        return _load_checkpoint(DEFAULT_MODEL_DIR, device)
+    return RuleClassifier()
+
+
+def _load_checkpoint(path: Path, device: str) -> Classifier:
+    if not (path / "config.json").exists():
+        raise FileNotFoundError(f"no Hugging Face checkpoint (config.json) in {path}")
+    raise NotImplementedError("transformer checkpoints are loaded once the classifier issue lands")
