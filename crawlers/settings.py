@@ -1,0 +1,42 @@
+"""Scrapy settings: polite by default (robots.txt, AutoThrottle, per-domain limits, honest User-Agent, backoff)."""
+
+import os
+
+BOT_NAME = "otklik"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+USER_AGENT = os.environ.get(
+    "OTKLIK_USER_AGENT", "OtklikBot/0.1 (+https://github.com/otklik/otklik; feedback monitoring)"
+)
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+
+ITEM_PIPELINES = {
+    "crawlers.pipelines.store.StorePipeline": 300,
+}
+DOWNLOADER_MIDDLEWARES = {
+    # After robots.txt (100) so robots requests are routed too; before the downloader.
+    "crawlers.middlewares.snapshot.SnapshotMiddleware": 950,
+}
+EXTENSIONS = {
+    "crawlers.extensions.SourceStateExtension": 500,
+}
+
+HTTPCACHE_ENABLED = False
+LOG_LEVEL = os.environ.get("OTKLIK_CRAWL_LOG_LEVEL", "WARNING")
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,1 @@
+"""Prefect flows: thin wiring of the crawl, classify, route and report services."""

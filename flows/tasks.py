@@ -1,0 +1,83 @@
+"""Prefect tasks shared by the flows; each one calls a service and returns plain data.
+
+Caching is off for every task: each works on the database's current state, so a cached
+result would hide new mentions. Idempotence comes from the services themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from store.django_setup import setup
+
+
+@task(cache_policy=NO_CACHE)
+def sync_sources_task(path: str) -> list[str]:
+    """Load the sources file into the database; return the enabled source names."""
+    setup()
+    from store.services.sources import sync_sources
+
+    return [s.name for s in sync_sources(path) if s.enabled]
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60])
+def crawl_task(names: list[str] | None = None, settings: dict | None = None) -> dict:
+    """Crawl the named (or all enabled) sources in a child process; return per-source counts."""
+    setup()
+    from crawlers.runner import crawl
+    from store.services.sources import crawl_specs
+
+    return crawl(crawl_specs(names), settings=settings).per_source
+
+
+@task(cache_policy=NO_CACHE)
+def import_orders_task(path: str) -> dict:
+    setup()
+    from responders.services.orders import import_orders_csv
+
+    stats = import_orders_csv(path)
+    return {"created": stats.created, "updated": stats.updated, "errors": len(stats.errors or [])}
+
+
+@task(cache_policy=NO_CACHE)
+def load_templates_task() -> int:
+    setup()
+    from responders.services.templates import load_templates
+
+    return load_templates()
+
+
+@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30)
+def classify_task(model: str | None = None, batch_size: int = 256) -> dict:
+    """Classify every mention the current model has not seen; return the model version and count."""
+    setup()
+    from classifiers.registry import load_classifier
+    from store.services.classify import classify_pending
+
+    classifier = load_classifier(model)
+    return {"model": classifier.name, "version": classifier.version,
+            "classified": classify_pending(classifier, batch_size=batch_size)}
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
+def route_task() -> dict:
+    """Open tickets for classified mentions; return what was opened."""
+    setup()
+    from responders.services.routing import route_pending
+
+    s = route_pending()
+    return {"opened": s.opened, "dismissed": s.dismissed, "skipped_duplicates": s.skipped_duplicates,
+            "linked_to_order": s.linked_to_order, "by_kind": dict(s.by_kind)}
+
+
+@task(cache_policy=NO_CACHE)
+def report_task(start: datetime, end: datetime, out_dir: str) -> dict:
+    setup()
+    from reports.build import build_report
+
+    files = build_report(start, end, Path(out_dir))
+    return {"html": str(files.html), "csv": str(files.csv), "mentions": files.data.total}

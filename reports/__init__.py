@@ -1,0 +1,1 @@
+"""Topic reports and alerts for marketers and service leads."""

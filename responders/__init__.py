@@ -1,0 +1,1 @@
+"""The responder: moderators' queue, SLA clocks, order linking, reply templates and the web desk."""

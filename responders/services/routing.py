@@ -1,0 +1,108 @@
+"""Turn classified mentions into tickets: pick the kind by the configured rules, start the clocks, link orders."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from responders.config import ResponderConfig, load_config
+from responders.models import Ticket, TicketEvent, TicketState
+from responders.services.orders import link_orders
+from responders.services.sla import due, targets_for
+from store.models import Classification, Mention
+from store.services.audit import record
+
+
+@dataclass
+class RoutingStats:
+    opened: int = 0
+    dismissed: int = 0
+    skipped_duplicates: int = 0
+    linked_to_order: int = 0
+    by_kind: Counter = field(default_factory=Counter)
+
+
+def decide(cfg: ResponderConfig, classification: Classification, channel: str):
+    """Return the first routing rule matching a mention's classification and channel."""
+    for rule in cfg.rules:
+        if rule.matches(classification.topics, classification.sentiment, channel):
+            return rule
+    raise ValueError("routing rules have no catch-all rule")
+
+
+def pending_mentions():
+    """Mentions that have a classification but no ticket yet."""
+    return Mention.objects.filter(ticket__isnull=True, classifications__isnull=False).distinct()
+
+
+def route_pending(cfg: ResponderConfig | None = None, batch_size: int = 500) -> RoutingStats:
+    """Open a ticket for every classified mention without one; idempotent and resumable."""
+    cfg = cfg or load_config()
+    stats = RoutingStats()
+    last_id = 0
+    while True:
+        batch = list(
+            pending_mentions().filter(id__gt=last_id).select_related("source").prefetch_related("classifications")
+            .order_by("id")[:batch_size]
+        )
+        if not batch:
+            return stats
+        last_id = batch[-1].id
+        for mention in batch:
+            if cfg.skip_duplicates and mention.duplicate_of_id is not None:
+                stats.skipped_duplicates += 1
+                continue
+            ticket = open_ticket(mention, cfg)
+            if ticket is None:
+                continue
+            stats.by_kind[ticket.kind] += 1
+            if ticket.state == TicketState.CLOSED:
+                stats.dismissed += 1
+            else:
+                stats.opened += 1
+            if ticket.order_links.exists():
+                stats.linked_to_order += 1
+
+
+def open_ticket(mention: Mention, cfg: ResponderConfig) -> Ticket | None:
+    """Create the ticket for one mention (None if it already has one)."""
+    classification = mention.current_classification
+    if classification is None:
+        return None
+    channel = mention.source.kind
+    rule = decide(cfg, classification, channel)
+    topic = classification.primary_topic
+    targets = targets_for(cfg, kind=rule.kind, topic=topic, channel=channel)
+    opened = mention.posted_at
+    now = timezone.now()
+    dismissed = rule.action == "dismiss"
+    try:
+        with transaction.atomic():
+            ticket = Ticket.objects.create(
+                mention=mention,
+                kind=rule.kind,
+                topic=topic,
+                sentiment=classification.sentiment,
+                channel=channel,
+                priority=targets.priority,
+                opened_at=opened,
+                first_reply_due=due(opened, targets.first_reply_hours),
+                resolution_due=due(opened, targets.resolution_hours),
+                state=TicketState.CLOSED if dismissed else TicketState.NEW,
+                closed_at=now if dismissed else None,
+                close_reason=rule.reason if dismissed else "",
+                dismissed=dismissed,
+            )
+            TicketEvent.objects.create(ticket=ticket, from_state="", to_state=TicketState.NEW, note="opened")
+            if dismissed:
+                TicketEvent.objects.create(ticket=ticket, from_state=TicketState.NEW, to_state=TicketState.CLOSED,
+                                           note=f"dismissed: {rule.reason}")
+            else:
+                link_orders(ticket, cfg)
+            record("ticket.open", ticket, label="system", after={"kind": ticket.kind, "state": ticket.state, "topic": topic})
+    except IntegrityError:
+        return None  # another router opened it first
+    return ticket

@@ -1,0 +1,1 @@
+"""Otklik's system of record: Django settings and the shared domain models."""

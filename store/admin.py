@@ -1,0 +1,55 @@
+from django.contrib import admin
+
+from store.models import AuditEvent, Classification, Customer, Mention, Order, QuarantinedItem, Source
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "enabled", "schedule", "last_run_at", "last_status")
+    list_filter = ("kind", "enabled")
+
+
+@admin.register(Mention)
+class MentionAdmin(admin.ModelAdmin):
+    list_display = ("id", "source", "external_id", "posted_at", "lang", "duplicate_of")
+    list_filter = ("source", "lang")
+    search_fields = ("text", "external_id", "author")
+    raw_id_fields = ("duplicate_of",)
+
+
+@admin.register(Classification)
+class ClassificationAdmin(admin.ModelAdmin):
+    list_display = ("mention", "model_version", "sentiment", "primary_topic", "corrected_by", "created_at")
+    list_filter = ("model_version", "sentiment", "primary_topic")
+    raw_id_fields = ("mention",)
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("external_id", "name", "phone", "email", "city")
+    search_fields = ("external_id", "name", "phone", "email")
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("order_number", "tracking_number", "customer", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("order_number", "tracking_number")
+
+
+@admin.register(QuarantinedItem)
+class QuarantinedItemAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "source", "reason", "url", "resolved")
+    list_filter = ("source", "resolved")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor_label", "action", "object_type", "object_id")
+    list_filter = ("action", "object_type")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,57 @@
+"""Classify stored mentions with a classifier and record which model version said what."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+
+from classifiers.types import Classifier
+from store.models import Classification, Mention
+
+
+def primary_topic(topics: list[str], topic_scores: dict[str, float]) -> str:
+    """The topic with the highest score among the predicted ones ('' if none)."""
+    if not topics:
+        return ""
+    return max(topics, key=lambda t: topic_scores.get(t, 0.0))
+
+
+def classify_pending(
+    classifier: Classifier,
+    batch_size: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Classify every mention that this model version has not classified yet; return how many.
+
+    Each batch is written in one transaction, so an interrupted run resumes where it stopped.
+    """
+    done = 0
+    while True:
+        batch = list(
+            Mention.objects.unclassified_by(classifier.version).order_by("id").only("id", "title", "text")[:batch_size]
+        )
+        if not batch:
+            return done
+        texts = [f"{m.title}. {m.text}" if m.title and m.title not in m.text else m.text for m in batch]
+        preds = classifier.predict(texts)
+        with transaction.atomic():
+            Classification.objects.bulk_create(
+                [
+                    Classification(
+                        mention=m,
+                        model_name=classifier.name,
+                        model_version=classifier.version,
+                        sentiment=p.sentiment,
+                        sentiment_scores=p.sentiment_scores,
+                        topics=p.topics,
+                        topic_scores=p.topic_scores,
+                        primary_topic=primary_topic(p.topics, p.topic_scores),
+                    )
+                    for m, p in zip(batch, preds)
+                ],
+                ignore_conflicts=True,
+            )
+        done += len(batch)
+        if progress:
+            progress(len(batch))

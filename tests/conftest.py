@@ -1,0 +1,27 @@
+"""Test-wide set-up: an isolated OTKLIK_HOME, a file-backed test database the crawler child process can share."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_HOME = Path(tempfile.mkdtemp(prefix="otklik-test-"))
+os.environ["OTKLIK_HOME"] = str(_HOME)
+os.environ.setdefault("PREFECT_HOME", str(_HOME / "prefect"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.pop("DATABASE_URL", None) if os.environ.get("OTKLIK_TEST_KEEP_DATABASE_URL") != "1" else None
+
+
+@pytest.fixture
+def shared_db(transactional_db, monkeypatch):
+    """A database that child processes (the crawler) can open too: point DATABASE_URL at it."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{name}")
+    return name
