@@ -74,7 +74,8 @@ def run_in_this_process(sources: list[dict], overrides: dict) -> dict:
     settings.setdict(overrides, priority="cmdline")
     if os.environ.get("OTKLIK_SNAPSHOT_URL") and "OTKLIK_SNAPSHOT_URL" not in overrides:
         settings.set("OTKLIK_SNAPSHOT_URL", os.environ["OTKLIK_SNAPSHOT_URL"], priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=False)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
     crawlers = {}
     for src in sources:
         spider_cls = SPIDERS[src["kind"]]

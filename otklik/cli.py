@@ -68,7 +68,9 @@ def manage(args: tuple[str, ...]) -> None:
 
 @main.command()
 @click.option("--model", default=None, help="Classifier checkpoint directory (default: the shipped model).")
-def demo(model: str | None) -> None:
+@click.option("--snapshot", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Snapshot folder (manifest.json, sources.yaml, orders.csv); default: the bundled one.")
+def demo(model: str | None, snapshot: str | None) -> None:
     """Run the offline demo batch over the bundled snapshot: crawl → classify → queue → report."""
     django()
     _prefect_home()
@@ -77,7 +79,7 @@ def demo(model: str | None) -> None:
 
     started = datetime.now().astimezone()
     with console.status("Running the demo batch (crawl → classify → queue → report)…"):
-        result = demo_batch(model=model)
+        result = demo_batch(snapshot_dir=snapshot, model=model)
     print_demo_summary(console, result, started)
 
 

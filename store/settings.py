@@ -130,9 +130,11 @@ OTKLIK = {
     "RESPONDER_RULES": os.environ.get("OTKLIK_RULES", str(REPO_ROOT / "responders" / "rules.yaml")),
 }
 
+LOG_LEVEL = os.environ.get("OTKLIK_LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("OTKLIK_LOG_LEVEL", "WARNING")},
+    # The level sits on the handler too: libraries such as Scrapy set their own loggers to DEBUG.
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": LOG_LEVEL}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from asgiref.sync import sync_to_async
-from scrapy.exceptions import DropItem
 
 from crawlers.items import MentionItem, QuarantineItem
 from crawlers.language import detect_language
@@ -42,6 +41,4 @@ class StorePipeline:
         # The ORM is synchronous; run it off the reactor's event loop.
         outcome = await sync_to_async(_store, thread_sensitive=True)(item)
         self.stats.inc_value(f"otklik/{outcome}")
-        if outcome == "quarantined":
-            raise DropItem("quarantined")
         return item

@@ -63,7 +63,7 @@ class OtklikSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         reason = f"HTTP {response.status}" if response is not None else f"{failure.type.__name__}: {failure.getErrorMessage()}"
         body = response.text[:2000] if response is not None and hasattr(response, "text") else ""
-        yield self.quarantine(request.url, f"request failed: {reason}", body)
+        yield self.quarantine(request.meta.get("snapshot_original_url", request.url), f"request failed: {reason}", body)
 
     def quarantine(self, url: str, reason: str, payload: str = "") -> QuarantineItem:
         self.crawler.stats.inc_value("otklik/quarantined_pages")
