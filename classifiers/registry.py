@@ -9,15 +9,16 @@ from .rules import RuleClassifier
 from .types import Classifier
 
 DEFAULT_MODEL_DIR = Path(__file__).with_name("models") / "default"
+FAST_MODEL_DIR = Path(__file__).with_name("models") / "fast"
 
 
-def load_classifier(path: str | os.PathLike | None = None, device: str = "auto") -> Classifier:
-    """Load the classifier at `path` (or $OTKLIK_MODEL, or the shipped default).
+def load_classifier(path: str | os.PathLike | None = None, device: str = "auto", fast: bool = False) -> Classifier:
+    """Load the classifier at `path` (or $OTKLIK_MODEL, or the shipped default; `fast`: the distilled one).
 
     Falls back to the rule baseline only when no path was asked for and no
     default checkpoint is shipped; an explicit path that cannot be loaded raises.
     """
-    chosen = path or os.environ.get("OTKLIK_MODEL")
+    chosen = path or os.environ.get("OTKLIK_MODEL") or (FAST_MODEL_DIR if fast else None)
     if chosen:
         if str(chosen) == "rules":
             return RuleClassifier()
