@@ -10,6 +10,8 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 
+ASSIGNMENT_MODES = ("off", "round_robin", "least_loaded")
+
 
 @dataclass(frozen=True)
 class RoutingRule:
@@ -36,6 +38,11 @@ class ResponderConfig:
     skip_duplicates: bool
     sla: dict
     patterns: dict[str, re.Pattern] = field(default_factory=dict)
+    claims: dict = field(default_factory=dict)
+    assignment: dict = field(default_factory=dict)
+    csat: dict = field(default_factory=dict)
+    outbox: dict = field(default_factory=dict)
+    escalation: dict = field(default_factory=dict)
 
 
 def load_config(path: str | Path | None = None) -> ResponderConfig:
@@ -61,4 +68,14 @@ def _load(path: str) -> ResponderConfig:
     if not rules:
         raise ValueError(f"{path}: routing.rules is empty")
     patterns = {k: re.compile(v) for k, v in (raw.get("extraction") or {}).items()}
-    return ResponderConfig(rules, bool(routing.get("skip_duplicates", True)), raw.get("sla") or {}, patterns)
+    assignment = raw.get("assignment") or {}
+    if assignment.get("mode", "off") not in ASSIGNMENT_MODES:
+        raise ValueError(f"{path}: assignment.mode must be one of {', '.join(ASSIGNMENT_MODES)}")
+    sla = raw.get("sla") or {}
+    if (sla.get("due_by") or "wall") not in ("wall", "business"):
+        raise ValueError(f"{path}: sla.due_by must be 'wall' or 'business'")
+    return ResponderConfig(
+        rules, bool(routing.get("skip_duplicates", True)), sla, patterns,
+        claims=raw.get("claims") or {}, assignment=assignment, csat=raw.get("csat") or {},
+        outbox=raw.get("outbox") or {}, escalation=raw.get("escalation") or {},
+    )

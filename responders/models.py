@@ -63,6 +63,19 @@ class Ticket(models.Model):
     first_reply_met = models.BooleanField(null=True, blank=True, help_text="Frozen when the first reply is sent")
     resolution_met = models.BooleanField(null=True, blank=True, help_text="Frozen when the ticket closes")
     reply_count = models.PositiveIntegerField(default=0)
+    # Targets fixed when the ticket opens (later config changes do not move an open ticket's goalposts).
+    first_reply_target_h = models.FloatField(null=True, blank=True)
+    resolution_target_h = models.FloatField(null=True, blank=True)
+    # Durations rebuilt from the state history: wall-clock and business seconds.
+    first_reply_seconds = models.FloatField(null=True, blank=True)
+    first_reply_business_seconds = models.FloatField(null=True, blank=True)
+    resolution_seconds = models.FloatField(null=True, blank=True, help_text="Running time of the resolution clock")
+    resolution_business_seconds = models.FloatField(null=True, blank=True)
+    paused_seconds = models.FloatField(default=0, help_text="Time waiting for the customer (clock paused)")
+    escalated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations"
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -114,22 +127,134 @@ class ReplyTemplate(models.Model):
 
 
 class Reply(models.Model):
+    """An outbox entry: a reply (or a CSAT follow-up) to publish on the mention's channel."""
+
     class Status(models.TextChoices):
         PENDING = "pending", "В очереди"
         SENT = "sent", "Отправлен"
         DRY_RUN = "dry_run", "Не отправлялся (dry-run)"
+        MANUAL = "manual", "Скопировать вручную"
         FAILED = "failed", "Ошибка"
+
+    class Purpose(models.TextChoices):
+        REPLY = "reply", "Ответ"
+        CSAT = "csat", "Опрос CSAT"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     template = models.ForeignKey(ReplyTemplate, null=True, blank=True, on_delete=models.SET_NULL)
     text = models.TextField()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.REPLY)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    adapter = models.CharField(max_length=30, blank=True, help_text="The channel adapter that handled it")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    external_id = models.CharField(max_length=255, blank=True, help_text="Id the channel gave the published reply")
+    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class ReplyAttempt(models.Model):
+    """One try to publish a reply: exactly what was sent where and what came back."""
+
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField(default=timezone.now)
+    adapter = models.CharField(max_length=30)
+    ok = models.BooleanField()
+    request = models.JSONField(default=dict, help_text="What was sent (credentials left out)")
+    response = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class SlaNotification(models.Model):
+    """An at-risk or breach notice for one clock of one ticket: sent once, retried until delivered."""
+
+    class Clock(models.TextChoices):
+        FIRST_REPLY = "first_reply", "Первый ответ"
+        RESOLUTION = "resolution", "Закрытие"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_notifications")
+    clock = models.CharField(max_length=20, choices=Clock.choices)
+    level = models.CharField(max_length=20, choices=SlaState.choices)
+    due_at = models.DateTimeField()
+    escalated_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    recipients = models.JSONField(default=list)
+    email_sent = models.BooleanField(default=False)
+    webhook_status = models.CharField(max_length=50, blank=True)
+    delivered = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "clock", "level"], name="uniq_sla_notice")]
+        ordering = ["-created_at", "-id"]
+
+
+class TicketViewer(models.Model):
+    """Who has a ticket open in the desk (presence), refreshed by the page's heartbeat."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="viewers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="uniq_ticket_viewer")]
+
+
+class CsatSurvey(models.Model):
+    """The follow-up question (1–5) sent after a complaint is closed, and the customer's answer."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="surveys")
+    token = models.CharField(max_length=64, unique=True)
+    reply = models.ForeignKey(Reply, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=5),
+                                   name="csat_score_1_5"),
+        ]
+        ordering = ["-created_at"]
+
+
+class AssignmentMode(models.TextChoices):
+    OFF = "off", "Вручную"
+    ROUND_ROBIN = "round_robin", "По кругу"
+    LEAST_LOADED = "least_loaded", "Наименее загруженному"
+
+
+class DeskSettings(models.Model):
+    """SLA and assignment settings a lead edits in the desk; empty fields fall back to rules.yaml."""
+
+    first_reply_hours = models.FloatField(null=True, blank=True)
+    resolution_hours = models.FloatField(null=True, blank=True)
+    at_risk_hours = models.FloatField(null=True, blank=True)
+    claim_ttl_minutes = models.PositiveIntegerField(null=True, blank=True)
+    assignment_mode = models.CharField(max_length=20, choices=AssignmentMode.choices, blank=True)
+    round_robin_last = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "desk settings"
+
+    @classmethod
+    def current(cls) -> "DeskSettings":
+        """The one settings row (created empty on first use)."""
+        return cls.objects.get_or_create(pk=1)[0]
 
 
 class TicketEvent(models.Model):

@@ -6,17 +6,22 @@ Definitions (tickets opened in [start, end), dismissed ones excluded):
 - time to first reply / to close: hours from opening, mean, median and 90th percentile.
 - FCR %: closed with exactly one reply / closed with at least one reply.
 - claim rate: complaints per 1,000 customers with an order created in the period.
+- first-reply SL %: first replies within their target / (replied + unreplied past their first-reply due).
+- CSAT: mean answer (1–5) of the follow-up surveys of these tickets that were answered.
+A closed ticket's hit/miss is the value frozen at closing (`resolution_met`, pauses excluded); tickets from
+before it was recorded fall back to comparing the close time with the due time.
 """
 
 from __future__ import annotations
 
+import csv
 import statistics
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from responders.models import SlaState, Ticket, TicketKind, TicketState
+from responders.models import CsatSurvey, SlaState, Ticket, TicketKind, TicketState
 from store.models import Order
 
 
@@ -44,9 +49,21 @@ class ServiceMetrics:
     active_customers: int
     claim_rate_per_1000: float | None
     csat: float | None
+    csat_responses: int = 0
+    first_reply_sl_pct: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def flat(self) -> dict:
+        """One level of keys (durations as first_reply_mean_h …), for CSV."""
+        out = {}
+        for key, value in self.as_dict().items():
+            if isinstance(value, dict):
+                out.update({f"{key}_{k}": v for k, v in value.items() if k != "count"})
+            else:
+                out[key] = value
+        return out
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -79,12 +96,20 @@ def service_metrics(start: datetime, end: datetime, tickets=None, now: datetime 
     qs = (tickets if tickets is not None else Ticket.objects.all()).filter(
         opened_at__gte=start, opened_at__lt=end, dismissed=False
     )
-    rows = list(qs.values("kind", "state", "opened_at", "first_replied_at", "closed_at", "resolution_due",
-                          "resolution_met", "reply_count", "sla_state"))
+    rows = list(qs.values("pk", "kind", "state", "opened_at", "first_replied_at", "closed_at", "resolution_due",
+                          "resolution_met", "reply_count", "sla_state", "first_reply_due", "first_reply_met"))
     closed = [r for r in rows if r["state"] == TicketState.CLOSED and r["closed_at"]]
     overdue_open = [r for r in rows if r["state"] != TicketState.CLOSED and r["resolution_due"] < now]
     denominator = len(closed) + len(overdue_open)
-    met = sum(1 for r in closed if r["closed_at"] <= r["resolution_due"] or r["resolution_met"])
+    met = sum(1 for r in closed if (r["resolution_met"] if r["resolution_met"] is not None
+                                    else r["closed_at"] <= r["resolution_due"]))
+    replied = [r for r in rows if r["first_replied_at"]]
+    fr_met = sum(1 for r in replied if (r["first_reply_met"] if r["first_reply_met"] is not None
+                                        else r["first_replied_at"] <= r["first_reply_due"]))
+    fr_late_unreplied = sum(1 for r in rows if not r["first_replied_at"] and r["state"] != TicketState.CLOSED
+                            and r["first_reply_due"] < now)
+    scores = list(CsatSurvey.objects.filter(ticket_id__in=[r["pk"] for r in rows], score__isnull=False)
+                  .values_list("score", flat=True))
     within_24h = sum(1 for r in closed if r["closed_at"] - r["opened_at"] <= timedelta(hours=24))
     replied_closed = [r for r in closed if r["reply_count"] >= 1]
     complaints = sum(1 for r in rows if r["kind"] == TicketKind.COMPLAINT)
@@ -105,5 +130,48 @@ def service_metrics(start: datetime, end: datetime, tickets=None, now: datetime 
         complaints=complaints,
         active_customers=active,
         claim_rate_per_1000=round(1000.0 * complaints / active, 2) if active else None,
-        csat=None,
+        csat=round(statistics.fmean(scores), 2) if scores else None,
+        csat_responses=len(scores),
+        first_reply_sl_pct=_pct(fr_met, len(replied) + fr_late_unreplied),
     )
+
+
+DIMENSIONS = {"channel": "channel", "topic": "topic", "moderator": "assignee__username", "day": None}
+
+
+def metrics_by(dimension: str, start: datetime, end: datetime, tickets=None,
+               now: datetime | None = None) -> list[tuple[str, ServiceMetrics]]:
+    """The metrics per channel, topic, moderator (the assignee) or day (local days of settings.TIME_ZONE)."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"dimension must be one of {', '.join(DIMENSIONS)}")
+    now = now or timezone.now()
+    base = tickets if tickets is not None else Ticket.objects.all()
+    if dimension == "day":
+        tz = timezone.get_current_timezone()
+        out = []
+        day = start.astimezone(tz).date()
+        while True:
+            a = max(start, datetime.combine(day, time.min, tzinfo=tz))
+            b = min(end, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz))
+            if a >= end:
+                return out
+            out.append((day.isoformat(), service_metrics(a, b, tickets=base, now=now)))
+            day += timedelta(days=1)
+    field = DIMENSIONS[dimension]
+    period = base.filter(opened_at__gte=start, opened_at__lt=end, dismissed=False)
+    keys = sorted(set(period.values_list(field, flat=True)), key=lambda k: (k is None, k or ""))
+    return [(k if k is not None else "—", service_metrics(start, end, tickets=base.filter(**{field: k}) if k is not None
+                                                          else base.filter(**{f"{field}__isnull": True}), now=now))
+            for k in keys]
+
+
+def write_csv(fh, groups: dict[str, list[tuple[str, ServiceMetrics]]]) -> None:
+    """Write {dimension: [(key, metrics)]} as one CSV table (dimension, key, then every metric)."""
+    writer = None
+    for dimension, rows in groups.items():
+        for key, m in rows:
+            flat = m.flat()
+            if writer is None:
+                writer = csv.DictWriter(fh, fieldnames=["dimension", "key", *flat])
+                writer.writeheader()
+            writer.writerow({"dimension": dimension, "key": key, **flat})

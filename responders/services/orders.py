@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Protocol
 
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
@@ -15,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from responders.config import ResponderConfig
 from responders.models import Ticket, TicketOrderLink
 from store.models import Customer, Order
+from store.services.audit import record
 
 MatchedBy = TicketOrderLink.MatchedBy
 
@@ -99,8 +102,111 @@ class ImportStats:
     errors: list[str] | None = None
 
 
+@dataclass(frozen=True)
+class OrderRecord:
+    """One order as an order system reports it (the fields Otklik stores)."""
+
+    order_number: str
+    customer_id: str
+    created_at: datetime
+    status: str = "created"
+    tracking_number: str | None = None
+    customer_name: str = ""
+    phone: str = ""
+    email: str = ""
+    city: str = ""
+    amount: Decimal | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class OrderSource(Protocol):
+    """An order system Otklik can read: the CSV export below, or a CRM / order API adapter.
+
+    `records()` yields every order to upsert, and the bad rows as (where, why) errors; `lookup()` asks the
+    system for one order by number or tracking number (None if unknown or not supported). An API adapter
+    implements both with its own client (httpx) and credentials from settings; `sync_orders(source)` does the
+    upsert, so CSV and API imports behave identically (idempotent, errors reported, nothing lost silently).
+    """
+
+    def records(self) -> Iterator[OrderRecord | tuple[str, str]]: ...
+
+    def lookup(self, reference: str) -> OrderRecord | None: ...
+
+
 def _dt(value: str | None) -> datetime | None:
     return parse_datetime(value) if value else None
+
+
+class CsvOrderSource:
+    """Orders from a CSV export. Columns: order_number, tracking_number, customer_id, customer_name, phone,
+    email, city, status, created_at, shipped_at, delivered_at, amount_rub (order_number, customer_id required)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        with open(self.path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in ORDER_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+            self.rows = list(reader)
+
+    def _record(self, row: dict) -> OrderRecord:
+        created_at = _dt(row.get("created_at"))
+        if not row.get("order_number") or created_at is None:
+            raise ValueError("order_number and created_at are required")
+        status = row.get("status") or "created"
+        if status not in Order.Status.values:
+            raise ValueError(f"unknown status {status!r}")
+        return OrderRecord(
+            order_number=row["order_number"], customer_id=row["customer_id"], created_at=created_at, status=status,
+            tracking_number=row.get("tracking_number") or None, customer_name=row.get("customer_name") or "",
+            phone=row.get("phone") or "", email=row.get("email") or "", city=row.get("city") or "",
+            amount=Decimal(row["amount_rub"]) if row.get("amount_rub") else None,
+            shipped_at=_dt(row.get("shipped_at")), delivered_at=_dt(row.get("delivered_at")),
+        )
+
+    def records(self) -> Iterator[OrderRecord | tuple[str, str]]:
+        for line, row in enumerate(self.rows, start=2):
+            try:
+                yield self._record(row)
+            except (ValueError, InvalidOperation) as exc:
+                yield f"line {line}", str(exc)
+
+    def lookup(self, reference: str) -> OrderRecord | None:
+        for row in self.rows:
+            if reference in (row.get("order_number"), row.get("tracking_number")):
+                return self._record(row)
+        return None
+
+
+def sync_orders(source: OrderSource) -> ImportStats:
+    """Upsert customers and orders from an order source; running it twice changes nothing."""
+    stats = ImportStats(errors=[])
+    with transaction.atomic():
+        for rec in source.records():
+            if isinstance(rec, tuple):
+                stats.errors.append(f"{rec[0]}: {rec[1]}")
+                continue
+            customer, c_created = Customer.objects.update_or_create(
+                external_id=rec.customer_id,
+                defaults={"name": rec.customer_name, "phone": normalize_phone(rec.phone),
+                          "email": rec.email.lower(), "city": rec.city},
+            )
+            stats.customers += int(c_created)
+            _, o_created = Order.objects.update_or_create(
+                order_number=rec.order_number,
+                defaults={
+                    "tracking_number": rec.tracking_number, "customer": customer, "status": rec.status,
+                    "city": rec.city, "amount": rec.amount, "created_at": rec.created_at,
+                    "shipped_at": rec.shipped_at, "delivered_at": rec.delivered_at,
+                },
+            )
+            if o_created:
+                stats.created += 1
+            else:
+                stats.updated += 1
+    return stats
 
 
 def import_orders_csv(path: str | Path) -> ImportStats:
@@ -109,52 +215,27 @@ def import_orders_csv(path: str | Path) -> ImportStats:
     Columns: order_number, tracking_number, customer_id, customer_name, phone, email, city,
     status, created_at, shipped_at, delivered_at, amount_rub. Bad rows are reported, not imported.
     """
-    stats = ImportStats(errors=[])
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in ORDER_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-        rows = list(reader)
-    statuses = set(Order.Status.values)
-    with transaction.atomic():
-        for line, row in enumerate(rows, start=2):
-            try:
-                created_at = _dt(row.get("created_at"))
-                if not row.get("order_number") or created_at is None:
-                    raise ValueError("order_number and created_at are required")
-                status = row.get("status") or "created"
-                if status not in statuses:
-                    raise ValueError(f"unknown status {status!r}")
-                amount = Decimal(row["amount_rub"]) if row.get("amount_rub") else None
-            except (ValueError, InvalidOperation) as exc:
-                stats.errors.append(f"line {line}: {exc}")
-                continue
-            customer, c_created = Customer.objects.update_or_create(
-                external_id=row["customer_id"],
-                defaults={
-                    "name": row.get("customer_name", ""),
-                    "phone": normalize_phone(row.get("phone", "")),
-                    "email": (row.get("email") or "").lower(),
-                    "city": row.get("city", ""),
-                },
-            )
-            stats.customers += int(c_created)
-            _, o_created = Order.objects.update_or_create(
-                order_number=row["order_number"],
-                defaults={
-                    "tracking_number": row.get("tracking_number") or None,
-                    "customer": customer,
-                    "status": status,
-                    "city": row.get("city", ""),
-                    "amount": amount,
-                    "created_at": created_at,
-                    "shipped_at": _dt(row.get("shipped_at")),
-                    "delivered_at": _dt(row.get("delivered_at")),
-                },
-            )
-            if o_created:
-                stats.created += 1
-            else:
-                stats.updated += 1
-    return stats
+    return sync_orders(CsvOrderSource(path))
+
+
+def link_manually(ticket_id: int, reference: str, user) -> TicketOrderLink:
+    """Link a ticket to the order with this number or tracking number (a moderator's decision)."""
+    ref = (reference or "").strip()
+    order = Order.objects.filter(order_number=ref).first() or Order.objects.filter(tracking_number=ref.upper()).first()
+    if order is None:
+        raise LookupError(f"no order with number or tracking number {ref!r}")
+    ticket = Ticket.objects.get(pk=ticket_id)
+    link, created = TicketOrderLink.objects.get_or_create(
+        ticket=ticket, order=order, defaults={"matched_by": MatchedBy.MANUAL, "matched_value": ref, "created_by": user})
+    if created:
+        record("ticket.link_order", ticket, actor=user, after={"order": order.order_number, "matched_by": "manual"})
+    return link
+
+
+def unlink(link_id: int, user) -> None:
+    """Remove a ticket–order link (an automatic match that was wrong, or a manual one)."""
+    link = TicketOrderLink.objects.select_related("order").get(pk=link_id)
+    before = {"order": link.order.order_number, "matched_by": link.matched_by, "matched_value": link.matched_value}
+    ticket = link.ticket
+    link.delete()
+    record("ticket.unlink_order", ticket, actor=user, before=before)

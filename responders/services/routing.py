@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from responders.config import ResponderConfig, load_config
 from responders.models import Ticket, TicketEvent, TicketState
+from responders.services.clocks import calendars
 from responders.services.orders import link_orders
-from responders.services.sla import due, targets_for
+from responders.services.sla import targets_for
 from store.models import Classification, Mention
 from store.services.audit import record
 
@@ -79,6 +80,7 @@ def open_ticket(mention: Mention, cfg: ResponderConfig) -> Ticket | None:
     opened = mention.posted_at
     now = timezone.now()
     dismissed = rule.action == "dismiss"
+    due_cal, _ = calendars(cfg)
     try:
         with transaction.atomic():
             ticket = Ticket.objects.create(
@@ -89,8 +91,10 @@ def open_ticket(mention: Mention, cfg: ResponderConfig) -> Ticket | None:
                 channel=channel,
                 priority=targets.priority,
                 opened_at=opened,
-                first_reply_due=due(opened, targets.first_reply_hours),
-                resolution_due=due(opened, targets.resolution_hours),
+                first_reply_due=due_cal.add(opened, targets.first_reply_hours * 3600),
+                resolution_due=due_cal.add(opened, targets.resolution_hours * 3600),
+                first_reply_target_h=targets.first_reply_hours,
+                resolution_target_h=targets.resolution_hours,
                 state=TicketState.CLOSED if dismissed else TicketState.NEW,
                 closed_at=now if dismissed else None,
                 close_reason=rule.reason if dismissed else "",

@@ -1,4 +1,4 @@
-"""SLA targets: how long each ticket may take to its first reply and to closing the loop."""
+"""SLA targets and clocks: how long each ticket may take to its first reply and to closing the loop."""
 
 from __future__ import annotations
 
@@ -16,8 +16,28 @@ class Targets:
     at_risk_hours: float
 
 
-def targets_for(cfg: ResponderConfig, *, kind: str, topic: str, channel: str) -> Targets:
-    """Resolve the targets for a ticket from the defaults and the ordered overrides (later ones win)."""
+def _desk_overrides() -> dict:
+    """The lead's overrides of the defaults (DeskSettings), if the table exists and has values."""
+    from django.db import DatabaseError
+
+    from responders.models import DeskSettings
+
+    try:
+        row = DeskSettings.objects.filter(pk=1).first()
+    except DatabaseError:  # before migrations (e.g. config checks): the file's values apply
+        return {}
+    if row is None:
+        return {}
+    fields = ("first_reply_hours", "resolution_hours", "at_risk_hours")
+    return {f: getattr(row, f) for f in fields if getattr(row, f) is not None}
+
+
+def targets_for(cfg: ResponderConfig, *, kind: str, topic: str, channel: str, use_desk_settings: bool = True) -> Targets:
+    """Resolve the targets for a ticket: defaults (file, then the lead's desk settings), then the overrides.
+
+    Overrides apply in order and later ones win; an override matches on `kind`, `topic`, `channel` and
+    `priority_is` (the priority resolved so far).
+    """
     sla = cfg.sla
     prio_cfg = sla.get("priority") or {}
     values = {
@@ -26,10 +46,14 @@ def targets_for(cfg: ResponderConfig, *, kind: str, topic: str, channel: str) ->
         "resolution_hours": float(sla.get("resolution_hours", 48)),
         "at_risk_hours": float(sla.get("at_risk_hours", 12)),
     }
+    if use_desk_settings:
+        values.update(_desk_overrides())
     facts = {"kind": kind, "topic": topic, "channel": channel}
     for override in sla.get("overrides") or []:
-        conditions = {k: v for k, v in override.items() if k in facts or k == "priority_is"}
-        if all(facts.get(k) == v for k, v in conditions.items() if k in facts):
+        matches = all(facts.get(k) == v for k, v in override.items() if k in facts)
+        if "priority_is" in override and int(override["priority_is"]) != values["priority"]:
+            matches = False
+        if matches:
             values.update({k: v for k, v in override.items() if k in values})
     return Targets(int(values["priority"]), float(values["first_reply_hours"]), float(values["resolution_hours"]),
                    float(values["at_risk_hours"]))

@@ -45,14 +45,20 @@ def suggest(ticket: Ticket) -> ReplyTemplate | None:
     return None
 
 
+def customer_name(ticket: Ticket) -> str:
+    """The first name to address: the linked order's customer, else the mention's author, else a polite default."""
+    link = ticket.order_links.select_related("order__customer").first()
+    order = link.order if link else None
+    return (order.customer.name.split()[0] if order and order.customer and order.customer.name.strip() else "") or (
+        ticket.mention.author.split()[0] if ticket.mention.author.strip() else "Уважаемый клиент"
+    )
+
+
 def render(template: ReplyTemplate, ticket: Ticket) -> str:
     """Fill a template's placeholders from the ticket's linked order and author; drop the ones without a value."""
     link = ticket.order_links.select_related("order__customer").first()
     order = link.order if link else None
-    name = (order.customer.name.split()[0] if order and order.customer and order.customer.name else "") or (
-        ticket.mention.author.split()[0] if ticket.mention.author.strip() else "Уважаемый клиент"
-    )
-    values = _Blank(name=name)
+    values = _Blank(name=customer_name(ticket))
     if order:
         values.update(order=order.order_number, tracking=order.tracking_number or order.order_number)
         if order.tracking_number:

@@ -1,0 +1,299 @@
+"""The ticket state machine: claim, release, assign, reply, wait, resume, close, reopen.
+
+Every action runs in one transaction on a locked row (SELECT … FOR UPDATE on PostgreSQL; SQLite's
+IMMEDIATE transactions serialise writers), writes a TicketEvent for state changes and an AuditEvent for
+everything, and rebuilds the clocks from the history. A ticket is *held* by its assignee until the claim
+expires; only the holder may reply, wait, resume or close it, so two moderators never answer the same ticket.
+
+    new ──claim──▶ claimed ──reply──▶ replied ──wait──▶ waiting ──resume──▶ claimed
+     ▲   ◀─release─                      │                  │
+     └──────── reopen ◀── closed ◀──close┴──────────────────┘   (close is allowed from any open state)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from responders.config import ResponderConfig, load_config
+from responders.models import (
+    DeskSettings,
+    Reply,
+    ReplyTemplate,
+    Ticket,
+    TicketEvent,
+    TicketKind,
+    TicketState,
+)
+from responders.services import clocks
+from responders.services.sla import targets_for
+from store.services.audit import record
+
+OPEN_STATES = (TicketState.NEW, TicketState.CLAIMED, TicketState.REPLIED, TicketState.WAITING)
+
+
+class TransitionError(Exception):
+    """The action is not allowed in the ticket's current state."""
+
+
+class ClaimConflict(TransitionError):
+    """Another moderator holds the ticket."""
+
+
+def claim_ttl(cfg: ResponderConfig) -> timedelta:
+    """How long a claim lasts without activity (desk settings, then rules.yaml, default 30 minutes)."""
+    row = DeskSettings.objects.filter(pk=1).only("claim_ttl_minutes").first()
+    minutes = (row.claim_ttl_minutes if row else None) or (cfg.claims or {}).get("ttl_minutes", 30)
+    return timedelta(minutes=float(minutes))
+
+
+def holder(ticket: Ticket, now: datetime):
+    """The user holding the ticket now, or None if it is free (unassigned or the claim expired)."""
+    if ticket.assignee_id is None or ticket.state == TicketState.CLOSED:
+        return None
+    if ticket.claim_expires_at is not None and ticket.claim_expires_at <= now:
+        return None
+    return ticket.assignee
+
+
+def snapshot(ticket: Ticket) -> dict:
+    """The fields an audit entry shows before/after an action."""
+    return {
+        "state": ticket.state,
+        "assignee": ticket.assignee.get_username() if ticket.assignee_id else None,
+        "claim_expires_at": ticket.claim_expires_at.isoformat() if ticket.claim_expires_at else None,
+        "sla_state": ticket.sla_state,
+        "topic": ticket.topic,
+        "sentiment": ticket.sentiment,
+    }
+
+
+def targets(ticket: Ticket, cfg: ResponderConfig) -> tuple[float, float]:
+    """The ticket's (first reply, resolution) targets in hours, fixed at opening when recorded."""
+    if ticket.first_reply_target_h is not None and ticket.resolution_target_h is not None:
+        return ticket.first_reply_target_h, ticket.resolution_target_h
+    t = targets_for(cfg, kind=ticket.kind, topic=ticket.topic, channel=ticket.channel)
+    return t.first_reply_hours, t.resolution_hours
+
+
+def refresh_clocks(ticket: Ticket, cfg: ResponderConfig | None = None, now: datetime | None = None) -> clocks.Clocks:
+    """Rebuild the ticket's clocks from its events and store due times and durations (not saved)."""
+    cfg = cfg or load_config()
+    now = now or timezone.now()
+    events = list(ticket.events.order_by("at", "id").values_list("at", "to_state"))
+    fr_h, res_h = targets(ticket, cfg)
+    c = clocks.compute(opened_at=ticket.opened_at, events=events, first_replied_at=ticket.first_replied_at,
+                       state=ticket.state, first_reply_hours=fr_h, resolution_hours=res_h, cfg=cfg, now=now)
+    ticket.first_reply_due = c.first_reply_due
+    ticket.resolution_due = c.resolution_due
+    ticket.first_reply_seconds = c.first_reply_seconds
+    ticket.first_reply_business_seconds = c.first_reply_business_seconds
+    ticket.resolution_seconds = c.resolution_seconds
+    ticket.resolution_business_seconds = c.resolution_business_seconds
+    ticket.paused_seconds = c.paused_seconds
+    if ticket.first_replied_at and ticket.first_reply_met is None:
+        ticket.first_reply_met = c.first_reply_met  # frozen at the first reply
+    if ticket.state == TicketState.CLOSED and not ticket.dismissed:
+        ticket.resolution_met = c.resolution_met  # frozen at closing
+    return c
+
+
+def _locked(ticket_id: int) -> Ticket:
+    try:
+        return Ticket.objects.select_for_update().select_related("assignee", "mention").get(pk=ticket_id)
+    except Ticket.DoesNotExist:
+        raise TransitionError(f"ticket #{ticket_id} does not exist") from None
+
+
+def _move(ticket: Ticket, to_state: str, actor, now: datetime, note: str = "") -> None:
+    TicketEvent.objects.create(ticket=ticket, from_state=ticket.state, to_state=to_state,
+                               actor=actor if getattr(actor, "is_authenticated", False) else None, at=now, note=note)
+    ticket.state = to_state
+
+
+def _finish(ticket: Ticket, action: str, actor, before: dict, cfg: ResponderConfig, now: datetime, **extra) -> Ticket:
+    refresh_clocks(ticket, cfg, now)
+    ticket.save()
+    record(f"ticket.{action}", ticket, actor=actor, before=before, after={**snapshot(ticket), **extra},
+           label="" if getattr(actor, "is_authenticated", False) else "system")
+    return ticket
+
+
+def _take(ticket: Ticket, user, now: datetime, cfg: ResponderConfig) -> None:
+    """Make `user` the holder: a conditional UPDATE that only succeeds if the ticket is free or already theirs."""
+    current = holder(ticket, now)
+    if current is not None and current.pk != user.pk:
+        raise ClaimConflict(f"ticket #{ticket.pk} is held by {current.get_username()}")
+    expires = now + claim_ttl(cfg)
+    free = Q(assignee__isnull=True) | Q(assignee=user) | Q(claim_expires_at__lte=now)
+    taken = Ticket.objects.filter(free, pk=ticket.pk).exclude(state=TicketState.CLOSED).update(
+        assignee=user, claim_expires_at=expires)
+    if taken != 1:
+        raise ClaimConflict(f"ticket #{ticket.pk} was claimed by someone else")
+    ticket.assignee, ticket.claim_expires_at = user, expires
+
+
+def _require_holder(ticket: Ticket, user, now: datetime, cfg: ResponderConfig) -> None:
+    """Refuse unless `user` holds the ticket; a free ticket is claimed on the way (then the claim is renewed)."""
+    if ticket.state == TicketState.CLOSED:
+        raise TransitionError(f"ticket #{ticket.pk} is closed")
+    _take(ticket, user, now, cfg)
+    if ticket.state == TicketState.NEW:
+        _move(ticket, TicketState.CLAIMED, user, now, "claimed")
+
+
+def claim(ticket_id: int, user, *, now: datetime | None = None, cfg: ResponderConfig | None = None) -> Ticket:
+    """Take a ticket (or renew one's own claim); ClaimConflict if someone else holds it."""
+    cfg, now = cfg or load_config(), now or timezone.now()
+    with transaction.atomic():
+        ticket = _locked(ticket_id)
+        if ticket.state == TicketState.CLOSED:
+            raise TransitionError(f"ticket #{ticket_id} is closed: reopen it first")
+        before = snapshot(ticket)
+        _require_holder(ticket, user, now, cfg)
+        return _finish(ticket, "claim", user, before, cfg, now)
+
+
+def release(ticket_id: int, user, *, now: datetime | None = None, cfg: ResponderConfig | None = None) -> Ticket:
+    """Give a ticket back to the queue (its holder, or a lead)."""
+    from responders.roles import LEAD, has_role
+
+    cfg, now = cfg or load_config(), now or timezone.now()
+    with transaction.atomic():
+        ticket = _locked(ticket_id)
+        current = holder(ticket, now)
+        if current is not None and current.pk != user.pk and not has_role(user, LEAD):
+            raise ClaimConflict(f"ticket #{ticket_id} is held by {current.get_username()}")
+        before = snapshot(ticket)
+        ticket.assignee, ticket.claim_expires_at = None, None
+        if ticket.state == TicketState.CLAIMED:
+            _move(ticket, TicketState.NEW, user, now, "released")
+        return _finish(ticket, "release", user, before, cfg, now)
+
+
+def assign(ticket_id: int, assignee, *, by=None, now: datetime | None = None, cfg: ResponderConfig | None = None,
+           only_if_free: bool = False) -> Ticket:
+    """Give a ticket to `assignee` (a lead reassigning, or automatic assignment when `by` is None)."""
+    cfg, now = cfg or load_config(), now or timezone.now()
+    with transaction.atomic():
+        ticket = _locked(ticket_id)
+        if ticket.state == TicketState.CLOSED:
+            raise TransitionError(f"ticket #{ticket_id} is closed")
+        if only_if_free and holder(ticket, now) is not None:
+            raise ClaimConflict(f"ticket #{ticket_id} is already held")
+        before = snapshot(ticket)
+        expires = now + claim_ttl(cfg)
+        updated = Ticket.objects.filter(pk=ticket.pk).exclude(state=TicketState.CLOSED)
+        if only_if_free:
+            updated = updated.filter(Q(assignee__isnull=True) | Q(claim_expires_at__lte=now))
+        if updated.update(assignee=assignee, claim_expires_at=expires) != 1:
+            raise ClaimConflict(f"ticket #{ticket_id} was claimed by someone else")
+        ticket.assignee, ticket.claim_expires_at = assignee, expires
+        if ticket.state == TicketState.NEW:
+            _move(ticket, TicketState.CLAIMED, by, now, f"assigned to {assignee.get_username()}")
+        else:
+            TicketEvent.objects.create(ticket=ticket, from_state=ticket.state, to_state=ticket.state, at=now,
+                                       actor=by, note=f"assigned to {assignee.get_username()}")
+        return _finish(ticket, "assign" if by else "auto_assign", by, before, cfg, now)
+
+
+def reply(ticket_id: int, user, text: str, *, template: ReplyTemplate | None = None, now: datetime | None = None,
+          cfg: ResponderConfig | None = None) -> Reply:
+    """Queue a reply in the outbox as the ticket's holder; the first one stops the first-reply clock."""
+    from responders.services.outbox import adapter_name_for
+
+    text = (text or "").strip()
+    if not text:
+        raise TransitionError("the reply is empty")
+    cfg, now = cfg or load_config(), now or timezone.now()
+    with transaction.atomic():
+        ticket = _locked(ticket_id)
+        before = snapshot(ticket)
+        _require_holder(ticket, user, now, cfg)
+        r = Reply.objects.create(ticket=ticket, author=user, template=template, text=text, created_at=now,
+                                 next_attempt_at=now, adapter=adapter_name_for(ticket.channel))
+        ticket.reply_count += 1
+        if ticket.first_replied_at is None:
+            ticket.first_replied_at = now
+        if ticket.state != TicketState.REPLIED:
+            _move(ticket, TicketState.REPLIED, user, now, "replied")
+        _finish(ticket, "reply", user, before, cfg, now, reply_id=r.pk, template=template.pk if template else None)
+        record("reply.queue", r, actor=user, after={"ticket": ticket.pk, "text": text, "adapter": r.adapter})
+        return r
+
+
+def wait_for_customer(ticket_id: int, user, *, now: datetime | None = None, cfg: ResponderConfig | None = None) -> Ticket:
+    """Mark a replied ticket as waiting for the customer: the resolution clock pauses."""
+    cfg, now = cfg or load_config(), now or timezone.now()
+    with transaction.atomic():
+        ticket = _locked(ticket_id)
+        if ticket.state != TicketState.REPLIED:
+            raise TransitionError(f"only a replied ticket can wait for the customer (it is {ticket.state})")
+        before = snapshot(ticket)
+        _require_holder(ticket, user, now, cfg)
+        _move(ticket, TicketState.WAITING, user, now, "waiting for the customer")
+        return _finish(ticket, "wait", user, before, cfg, now)
+
+
+def resume(ticket_id: int, user=None, *, now: datetime | None = None, cfg: ResponderConfig | None = None,
+           note: str = "customer answered") -> Ticket:
+    """The customer answered: the resolution clock runs again and the ticket is back in work."""
+    cfg, now = cfg or load_config(), now or timezone.now()
+    with transaction.atomic():
+        ticket = _locked(ticket_id)
+        if ticket.state != TicketState.WAITING:
+            raise TransitionError(f"only a waiting ticket can resume (it is {ticket.state})")
+        before = snapshot(ticket)
+        if user is not None:
+            _take(ticket, user, now, cfg)
+        to = TicketState.CLAIMED if holder(ticket, now) is not None else TicketState.NEW
+        _move(ticket, to, user, now, note)
+        return _finish(ticket, "resume", user, before, cfg, now)
+
+
+def close(ticket_id: int, user, *, reason: str = "", now: datetime | None = None,
+          cfg: ResponderConfig | None = None) -> Ticket:
+    """Close the loop: freeze hit/miss of both clocks; a closed complaint may queue a CSAT follow-up."""
+    from responders.services.csat import maybe_send_survey
+
+    cfg, now = cfg or load_config(), now or timezone.now()
+    with transaction.atomic():
+        ticket = _locked(ticket_id)
+        before = snapshot(ticket)
+        _require_holder(ticket, user, now, cfg)
+        if ticket.kind == TicketKind.COMPLAINT and ticket.reply_count == 0 and not reason:
+            raise TransitionError("closing a complaint without a reply needs a reason")
+        _move(ticket, TicketState.CLOSED, user, now, reason or "closed")
+        ticket.closed_at, ticket.close_reason, ticket.claim_expires_at = now, reason[:200], None
+        if ticket.first_replied_at is None:
+            ticket.first_reply_met = False
+        _finish(ticket, "close", user, before, cfg, now, resolution_met=ticket.resolution_met, reason=reason)
+        maybe_send_survey(ticket, cfg, now)
+        return ticket
+
+
+def reopen(ticket_id: int, user, *, reason: str = "", now: datetime | None = None,
+           cfg: ResponderConfig | None = None) -> Ticket:
+    """Reopen a closed ticket; its resolution clock resumes (time spent closed does not count)."""
+    cfg, now = cfg or load_config(), now or timezone.now()
+    with transaction.atomic():
+        ticket = _locked(ticket_id)
+        if ticket.state != TicketState.CLOSED:
+            raise TransitionError(f"only a closed ticket can be reopened (it is {ticket.state})")
+        before = snapshot(ticket)
+        ticket.closed_at, ticket.close_reason, ticket.resolution_met, ticket.dismissed = None, "", None, False
+        ticket.assignee, ticket.claim_expires_at = None, None
+        _move(ticket, TicketState.NEW, user, now, reason or "reopened")
+        _take(ticket, user, now, cfg)
+        _move(ticket, TicketState.CLAIMED, user, now, "claimed")
+        return _finish(ticket, "reopen", user, before, cfg, now, reason=reason)
+
+
+def touch(ticket: Ticket, user, now: datetime | None = None, cfg: ResponderConfig | None = None) -> bool:
+    """Renew the holder's claim on activity (the desk's heartbeat); False if `user` does not hold it."""
+    cfg, now = cfg or load_config(), now or timezone.now()
+    return bool(Ticket.objects.filter(pk=ticket.pk, assignee=user, claim_expires_at__gt=now)
+                .exclude(state=TicketState.CLOSED).update(claim_expires_at=now + claim_ttl(cfg)))
