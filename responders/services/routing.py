@@ -100,10 +100,12 @@ def open_ticket(mention: Mention, cfg: ResponderConfig) -> Ticket | None:
                 close_reason=rule.reason if dismissed else "",
                 dismissed=dismissed,
             )
-            TicketEvent.objects.create(ticket=ticket, from_state="", to_state=TicketState.NEW, note="opened")
+            # The history starts when the clocks do: when the customer spoke.
+            TicketEvent.objects.create(ticket=ticket, from_state="", to_state=TicketState.NEW, at=opened,
+                                       note="opened")
             if dismissed:
                 TicketEvent.objects.create(ticket=ticket, from_state=TicketState.NEW, to_state=TicketState.CLOSED,
-                                           note=f"dismissed: {rule.reason}")
+                                           at=max(now, opened), note=f"dismissed: {rule.reason}")
             else:
                 link_orders(ticket, cfg)
             record("ticket.open", ticket, label="system", after={"kind": ticket.kind, "state": ticket.state, "topic": topic})

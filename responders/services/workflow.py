@@ -68,6 +68,8 @@ def snapshot(ticket: Ticket) -> dict:
         "sla_state": ticket.sla_state,
         "topic": ticket.topic,
         "sentiment": ticket.sentiment,
+        "first_reply_met": ticket.first_reply_met,
+        "resolution_met": ticket.resolution_met,
     }
 
 
@@ -270,7 +272,7 @@ def close(ticket_id: int, user, *, reason: str = "", now: datetime | None = None
         ticket.closed_at, ticket.close_reason, ticket.claim_expires_at = now, reason[:200], None
         if ticket.first_replied_at is None:
             ticket.first_reply_met = False
-        _finish(ticket, "close", user, before, cfg, now, resolution_met=ticket.resolution_met, reason=reason)
+        _finish(ticket, "close", user, before, cfg, now, reason=reason)
         maybe_send_survey(ticket, cfg, now)
         return ticket
 
@@ -285,9 +287,9 @@ def reopen(ticket_id: int, user, *, reason: str = "", now: datetime | None = Non
             raise TransitionError(f"only a closed ticket can be reopened (it is {ticket.state})")
         before = snapshot(ticket)
         ticket.closed_at, ticket.close_reason, ticket.resolution_met, ticket.dismissed = None, "", None, False
-        ticket.assignee, ticket.claim_expires_at = None, None
         _move(ticket, TicketState.NEW, user, now, reason or "reopened")
-        _take(ticket, user, now, cfg)
+        # The row is locked and closed tickets have no holder: the reopener takes it directly.
+        ticket.assignee, ticket.claim_expires_at = user, now + claim_ttl(cfg)
         _move(ticket, TicketState.CLAIMED, user, now, "claimed")
         return _finish(ticket, "reopen", user, before, cfg, now, reason=reason)
 

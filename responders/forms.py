@@ -1,0 +1,101 @@
+"""Desk forms: reply, close, classification correction, order link, assignment, settings, metrics period."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from classifiers.taxonomy import SENTIMENTS, load_taxonomy
+from responders.models import DeskSettings, SlaState, TicketKind, TicketState
+from store.models import SourceKind
+
+
+def topic_choices() -> list[tuple[str, str]]:
+    tax = load_taxonomy()
+    return [(t.code, t.name) for t in tax.topics]
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Поиск")
+    topic = forms.ChoiceField(required=False, label="Тема")
+    sentiment = forms.ChoiceField(required=False, label="Тональность",
+                                  choices=[("", "любая")] + [(s, s) for s in SENTIMENTS])
+    channel = forms.ChoiceField(required=False, label="Канал", choices=[("", "любой")] + SourceKind.choices)
+    sla_state = forms.ChoiceField(required=False, label="SLA", choices=[("", "любой")] + SlaState.choices)
+    kind = forms.ChoiceField(required=False, label="Тип", choices=[("", "любой")] + TicketKind.choices)
+    state = forms.ChoiceField(required=False, label="Статус",
+                              choices=[("", "открытые"), ("all", "все")] + TicketState.choices)
+    assignee = forms.CharField(required=False, max_length=150, label="Исполнитель",
+                               help_text="me, none или имя пользователя")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].choices = [("", "любая")] + topic_choices()
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"id": "reply-text", "rows": 8}), max_length=5000,
+                           label="Текст ответа")
+    template = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class CloseForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=200, label="Причина (если без ответа)")
+
+
+class CorrectionForm(forms.Form):
+    sentiment = forms.ChoiceField(choices=[(s, s) for s in SENTIMENTS], label="Тональность")
+    topics = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Темы")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topics"].choices = topic_choices()
+
+
+class LinkOrderForm(forms.Form):
+    reference = forms.CharField(max_length=64, label="Номер заказа или трек-номер")
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=None, label="Исполнитель")
+
+    def __init__(self, *args, **kwargs):
+        from responders.services.assignment import moderators
+
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = moderators()
+
+
+class DeskSettingsForm(forms.ModelForm):
+    class Meta:
+        model = DeskSettings
+        fields = ["first_reply_hours", "resolution_hours", "at_risk_hours", "claim_ttl_minutes", "assignment_mode"]
+        labels = {
+            "first_reply_hours": "Первый ответ, ч", "resolution_hours": "Закрытие, ч",
+            "at_risk_hours": "«Под угрозой» за, ч", "claim_ttl_minutes": "Бронь без активности, мин",
+            "assignment_mode": "Автоназначение",
+        }
+
+    def clean(self):
+        data = super().clean()
+        for name in ("first_reply_hours", "resolution_hours", "at_risk_hours"):
+            if data.get(name) is not None and data[name] <= 0:
+                self.add_error(name, "Должно быть больше нуля.")
+        return data
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(required=False, label="С", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="По (включительно)", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def period(self) -> tuple[date, date]:
+        """The chosen [start, end] dates, default: the last 7 days including today."""
+        today = timezone.localdate()
+        data = self.cleaned_data if self.is_valid() else {}
+        end = data.get("end") or today
+        start = data.get("start") or end - timedelta(days=6)
+        if start > end:
+            start, end = end, start
+        return start, end
