@@ -8,7 +8,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from responders.forms import AssignForm, CloseForm, CorrectionForm, LinkOrderForm, ReplyForm
+from responders.forms import (
+    AssignForm,
+    CloseForm,
+    CorrectionForm,
+    LinkOrderForm,
+    ReplyForm,
+)
 from responders.models import ReplyTemplate, Ticket, TicketOrderLink
 from responders.roles import LEAD, MODERATOR, role_required
 from responders.services import orders, outbox, presence

@@ -8,7 +8,14 @@ from django.db.models.functions import Least
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from responders.forms import AssignForm, CloseForm, CorrectionForm, LinkOrderForm, QueueFilterForm, ReplyForm
+from responders.forms import (
+    AssignForm,
+    CloseForm,
+    CorrectionForm,
+    LinkOrderForm,
+    QueueFilterForm,
+    ReplyForm,
+)
 from responders.models import ReplyTemplate, Ticket, TicketState
 from responders.roles import LEAD, MODERATOR, has_role, role_required
 from responders.services import presence

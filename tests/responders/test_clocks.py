@@ -6,7 +6,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from responders.config import load_config
-from responders.services.calendar import BusinessCalendar, WallCalendar, business_calendar
+from responders.services.calendar import (
+    BusinessCalendar,
+    WallCalendar,
+    business_calendar,
+)
 from responders.services.clocks import active_intervals, compute
 
 H = timedelta(hours=1)

@@ -4,7 +4,12 @@ import pytest
 
 from responders.config import load_config
 from responders.models import Ticket, TicketOrderLink
-from responders.services.orders import Reference, extract_references, import_orders_csv, normalize_phone
+from responders.services.orders import (
+    Reference,
+    extract_references,
+    import_orders_csv,
+    normalize_phone,
+)
 from responders.services.routing import route_pending
 from store.models import Customer, Order
 from tests.factories import classified
