@@ -4,6 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
+# Chromium and PostgreSQL for the browser and concurrency tests (installed and started when run as root).
+. scripts/ci-services.sh
 "$BIN/pytest" "$@"
 code=$?
 if [ "$code" -eq 5 ]; then

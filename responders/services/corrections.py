@@ -34,7 +34,7 @@ def correct(ticket_id: int, user, *, sentiment: str, topics: list[str]) -> Class
         raise ValueError(f"unknown topic(s): {', '.join(unknown)}")
     topics = list(dict.fromkeys(topics))
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().select_related("mention").get(pk=ticket_id)
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
         previous = ticket.mention.current_classification
         c = Classification.objects.create(
             mention=ticket.mention, model_name="moderator", model_version=Classification.HUMAN_VERSION,

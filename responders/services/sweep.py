@@ -146,7 +146,7 @@ def sweep(now: datetime | None = None, cfg: ResponderConfig | None = None, clien
     for ticket in qs.iterator(chunk_size=500):
         stats.checked += 1
         with transaction.atomic():
-            ticket = Ticket.objects.select_for_update().select_related("assignee", "escalated_to").get(pk=ticket.pk)
+            ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
             if ticket.state == "closed":
                 continue
             c = refresh_clocks(ticket, cfg, now)

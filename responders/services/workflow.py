@@ -104,8 +104,13 @@ def refresh_clocks(ticket: Ticket, cfg: ResponderConfig | None = None, now: date
 
 
 def _locked(ticket_id: int) -> Ticket:
+    """The ticket row, locked until the transaction ends.
+
+    No select_related here: on PostgreSQL a row re-read after waiting for the lock keeps the joined rows of
+    the original snapshot, so a freshly set assignee would come back as None.
+    """
     try:
-        return Ticket.objects.select_for_update().select_related("assignee", "mention").get(pk=ticket_id)
+        return Ticket.objects.select_for_update().get(pk=ticket_id)
     except Ticket.DoesNotExist:
         raise TransitionError(f"ticket #{ticket_id} does not exist") from None
 
