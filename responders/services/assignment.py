@@ -33,8 +33,8 @@ def moderators():
 
 
 def free_tickets(now: datetime):
-    """Open tickets nobody holds (never assigned, or the claim expired), earliest due first."""
-    return (Ticket.objects.filter(state=TicketState.NEW, dismissed=False)
+    """Unanswered tickets nobody holds (never assigned, released, or the claim expired), earliest due first."""
+    return (Ticket.objects.filter(state__in=(TicketState.NEW, TicketState.CLAIMED), dismissed=False)
             .filter(Q(assignee__isnull=True) | Q(claim_expires_at__lte=now)).by_due())
 
 

@@ -22,7 +22,7 @@ def make_fixture(n_tickets: int, n_workers: int) -> tuple[list[int], list[str]]:
     from responders.models import Ticket
     from tests.factories import mention
 
-    group = Group.objects.get(name="moderator")
+    group = Group.objects.get_or_create(name="moderator")[0]
     names = []
     for i in range(n_workers):
         user = get_user_model().objects.create(username=f"racer{i:02d}")

@@ -12,6 +12,7 @@ import yaml
 from responders.config import load_config
 
 H = timedelta(hours=1)
+CHROMIUM = os.environ.get("OTKLIK_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -20,6 +21,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("postgres") and not os.environ.get("OTKLIK_TEST_POSTGRES_URL") and not required:
             item.add_marker(pytest.mark.skip(reason="set OTKLIK_TEST_POSTGRES_URL (scripts/ci-services.sh does)"))
+        if item.get_closest_marker("browser") and not Path(CHROMIUM).exists() and not required:
+            item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"))
 
 
 @pytest.fixture
@@ -29,7 +32,8 @@ def make_user(django_user_model):
     def make(name: str, role: str | None = "moderator", **kw):
         user = django_user_model.objects.create_user(name, password=kw.pop("password", "pw-" + name), **kw)
         if role:
-            user.groups.add(Group.objects.get(name=role))
+            # get_or_create: transactional tests flush the groups the data migration made
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
         return user
 
     return make

@@ -1,0 +1,168 @@
+"""The desk over HTTP (Django's test client): roles, queue filters and search, actions, escaping, headers."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from responders.models import CsatSurvey, DeskSettings, Reply, Ticket
+from responders.services import workflow as wf
+from responders.services.templates import load_templates
+from store.models import AuditEvent
+from tests.factories import source
+
+pytestmark = pytest.mark.django_db
+H = timedelta(hours=1)
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_roles_guard_the_pages(client, make_user):
+    assert client.get(reverse("desk:queue")).status_code == 302  # to the login page
+    marketer = make_user("mark", role="marketer")
+    login(client, marketer)
+    assert client.get(reverse("desk:queue")).status_code == 403
+    assert client.get(reverse("desk:metrics")).status_code == 200
+    assert client.get(reverse("desk:settings")).status_code == 403
+    login(client, make_user("ann"))
+    assert client.get(reverse("desk:queue")).status_code == 200
+    assert client.get(reverse("desk:settings")).status_code == 403
+
+
+def test_queue_filters_search_and_due_order(client, make_user, open_ticket, now):
+    ann = make_user("ann")
+    late = open_ticket("Курьер ОПОЗДАЛ на день", posted_at=now - 30 * H, topics=["delivery_delay"])
+    soon = open_ticket("Коробка помята", posted_at=now - 2 * H, topics=["damaged_packaging"],
+                       src=source("vk", "vk"))
+    replied = open_ticket("Где мой заказ?", posted_at=now - 40 * H, topics=["tracking"])
+    wf.reply(replied.pk, ann, "Проверяем", now=now - 39 * H)  # next due: resolution, 8 h from now
+    login(client, ann)
+    rows = client.get(reverse("desk:queue")).context["page"].object_list
+    assert [t.pk for t in rows] == [late.pk, replied.pk, soon.pk]  # first-reply due −6 h, resolution +8 h, +22 h
+    assert [t.pk for t in client.get(reverse("desk:queue"), {"channel": "vk"}).context["page"]] == [soon.pk]
+    assert [t.pk for t in client.get(reverse("desk:queue"), {"topic": "tracking"}).context["page"]] == [replied.pk]
+    assert [t.pk for t in client.get(reverse("desk:queue"), {"assignee": "me"}).context["page"]] == [replied.pk]
+    assert [t.pk for t in client.get(reverse("desk:queue"), {"q": "опоздал"}).context["page"]] == [late.pk]
+    assert [t.pk for t in client.get(reverse("desk:queue"), {"q": "коробка ПОМЯТА"}).context["page"]] == [soon.pk]
+    assert client.get(reverse("desk:queue"), {"sla_state": "nonsense"}).status_code == 200  # bad filter ignored
+
+
+def test_hostile_mention_is_shown_as_text(client, make_user, open_ticket):
+    t = open_ticket('<script>alert("xss")</script><img src=x onerror=alert(1)>', author="<b>Злой</b>",
+                    title="<iframe src=//evil>", url="javascript:alert(1)")
+    login(client, make_user("ann"))
+    resp = client.get(reverse("desk:ticket", args=[t.pk]))
+    html = resp.content.decode()
+    assert "<script>alert" not in html and "<img src=x" not in html and "<iframe" not in html
+    assert "&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;" in html and "&lt;b&gt;Злой&lt;/b&gt;" in html
+    assert "javascript:alert" not in html  # crawled URLs are linked only when http(s)
+    queue = client.get(reverse("desk:queue")).content.decode()
+    assert "<script>alert" not in queue and "&lt;script&gt;" in queue
+    assert "script-src 'self'" in resp["Content-Security-Policy"]
+    assert resp["X-Frame-Options"] == "DENY" and resp["X-Content-Type-Options"] == "nosniff"
+
+
+def test_claim_reply_close_through_the_desk(client, make_user, open_ticket):
+    load_templates()
+    ann, bob = make_user("ann"), make_user("bob")
+    t = open_ticket("Заказ опаздывает", author="Ольга", posted_at=timezone.now() - H)
+    login(client, ann)
+    page = client.get(reverse("desk:ticket", args=[t.pk]))
+    assert page.context["template"].topic == "delivery_delay"
+    text = page.context["reply_form"].initial["text"]
+    assert text.startswith("Ольга, здравствуйте!")
+    client.post(reverse("desk:action", args=[t.pk, "claim"]))
+    assert Ticket.objects.get(pk=t.pk).assignee == ann
+    # bob sees who holds it and cannot answer
+    bob_client = login(Client(), bob)
+    bob_page = bob_client.get(reverse("desk:ticket", args=[t.pk]))
+    assert bob_page.context["holder"] == ann and not bob_page.context["mine"]
+    resp = bob_client.post(reverse("desk:action", args=[t.pk, "reply"]), {"text": "чужой ответ"}, follow=True)
+    assert "held by ann" in resp.content.decode() and not Reply.objects.exists()
+    assert client.get(reverse("desk:ticket", args=[t.pk])).context["viewers"] == ["bob"]
+    tpl = page.context["template"]
+    client.post(reverse("desk:action", args=[t.pk, "reply"]), {"text": text, "template": tpl.pk})
+    reply = Reply.objects.get()
+    assert (reply.author, reply.template, reply.text) == (ann, tpl, text)
+    client.post(reverse("desk:action", args=[t.pk, "close"]))
+    t.refresh_from_db()
+    assert t.state == "closed" and t.resolution_met is True
+    assert client.get(reverse("desk:action", args=[t.pk, "claim"])).status_code == 405
+    assert client.post(reverse("desk:action", args=[t.pk, "explode"])).status_code == 404
+    metrics = client.get(reverse("desk:metrics")).context["total"]
+    assert (metrics.tickets, metrics.closed, metrics.sl_pct) == (1, 1, 100.0)
+
+
+def test_csrf_is_enforced(make_user, open_ticket):
+    t = open_ticket()
+    client = login(Client(enforce_csrf_checks=True), make_user("ann"))
+    assert client.post(reverse("desk:action", args=[t.pk, "claim"])).status_code == 403
+    assert Ticket.objects.get(pk=t.pk).assignee is None
+
+
+def test_correction_link_and_heartbeat(client, make_user, open_ticket, tmp_path):
+    ann = make_user("ann")
+    t = open_ticket("Пришла мятая коробка", topics=["delivery_delay"])
+    login(client, ann)
+    client.post(reverse("desk:correct", args=[t.pk]), {"sentiment": "negative", "topics": ["damaged_packaging"]})
+    t.refresh_from_db()
+    assert t.topic == "damaged_packaging" and t.mention.current_classification.corrected_by == ann
+    resp = client.post(reverse("desk:link_order", args=[t.pk]), {"reference": "12345678"}, follow=True)
+    assert "no order" in resp.content.decode()
+    client.post(reverse("desk:action", args=[t.pk, "claim"]))
+    beat = client.post(reverse("desk:heartbeat", args=[t.pk]), {"visible": "1"}).json()
+    assert beat == {"viewers": [], "renewed": True}
+
+
+def test_lead_settings_and_reassign(client, make_user, open_ticket):
+    lead, ann = make_user("lena", role="lead"), make_user("ann")
+    login(client, lead)
+    resp = client.post(reverse("desk:settings"), {"first_reply_hours": "4", "resolution_hours": "24",
+                                                  "at_risk_hours": "", "claim_ttl_minutes": "15",
+                                                  "assignment_mode": "round_robin"})
+    assert resp.status_code == 302
+    row = DeskSettings.current()
+    assert (row.first_reply_hours, row.resolution_hours, row.assignment_mode) == (4, 24, "round_robin")
+    assert AuditEvent.objects.get(action="desk.settings").after["resolution_hours"] == 24
+    t = open_ticket()  # new tickets get the new targets
+    assert (t.first_reply_target_h, t.resolution_target_h) == (4, 24)
+    assert client.post(reverse("desk:settings"), {"resolution_hours": "-1"}).status_code == 200  # form error
+    client.post(reverse("desk:assign", args=[t.pk]), {"assignee": ann.pk})
+    t.refresh_from_db()
+    assert t.assignee == ann and t.claim_expires_at - timezone.now() <= timedelta(minutes=15)
+
+
+def test_metrics_csv_export(client, make_user, open_ticket):
+    open_ticket()
+    login(client, make_user("lena", role="lead"))
+    resp = client.get(reverse("desk:metrics"), {"format": "csv"})
+    assert resp["Content-Type"].startswith("text/csv")
+    lines = resp.content.decode().splitlines()
+    assert lines[0].startswith("dimension,key,tickets")
+    assert any(line.startswith("moderator,") for line in lines)  # team metrics for a lead
+    assert lines[1].startswith("total,all,")
+
+
+def test_csat_page(client, make_user, open_ticket):
+    ann = make_user("ann")
+    t = open_ticket()
+    wf.reply(t.pk, ann, "Ответ")
+    wf.close(t.pk, ann)
+    survey = CsatSurvey.objects.get(ticket=t)
+    url = reverse("csat", args=[survey.token])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"score": "9"}).status_code == 200 and CsatSurvey.objects.get(pk=survey.pk).score is None
+    resp = client.post(url, {"score": "5", "comment": "<b>спасибо</b>"})
+    assert "Ваша оценка: 5 из 5" in resp.content.decode()
+    assert CsatSurvey.objects.get(pk=survey.pk).score == 5
+    assert client.get(reverse("csat", args=["wrong"])).status_code == 404
