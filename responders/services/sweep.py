@@ -53,12 +53,17 @@ def level(due: datetime, now: datetime, at_risk: timedelta) -> str:
 
 
 def clock_levels(ticket: Ticket, now: datetime, at_risk: timedelta, paused: bool) -> dict[str, tuple[str, datetime]]:
-    """The level of each running clock: first reply until answered, resolution unless paused."""
+    """The level of each clock: first reply until answered; resolution while running (or breached before a pause).
+
+    A paused clock's due time lies in the future unless the target was already used up, so it is never at risk.
+    """
     out = {}
     if ticket.first_replied_at is None:
         out[Clock.FIRST_REPLY] = (level(ticket.first_reply_due, now, at_risk), ticket.first_reply_due)
     if not paused:
         out[Clock.RESOLUTION] = (level(ticket.resolution_due, now, at_risk), ticket.resolution_due)
+    elif ticket.resolution_due <= now:  # the target was used up before the pause: still breached
+        out[Clock.RESOLUTION] = (SlaState.BREACHED, ticket.resolution_due)
     return out
 
 

@@ -103,3 +103,14 @@ def test_configured_lead_must_exist(open_ticket, rules, notify):
     open_ticket()
     with pytest.raises(ValueError, match="ghost"):
         sweep(now=T0 + 30 * H, cfg=cfg)
+
+
+def test_a_breach_stays_visible_while_waiting(open_ticket, make_user, notify):
+    ann = make_user("ann")
+    make_user("lena", role="lead")
+    t = open_ticket()
+    wf.reply(t.pk, ann, "Ответ", now=T0 + 50 * H)  # resolution clock used up at T0 + 48 h
+    wf.wait_for_customer(t.pk, ann, now=T0 + 51 * H)
+    sweep(now=T0 + 60 * H)
+    t.refresh_from_db()
+    assert t.sla_state == "breached" and ("resolution", "breached") in notices(t)
