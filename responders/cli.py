@@ -229,13 +229,17 @@ def sla() -> None:
 
 @sla.command("sweep")
 def sla_sweep() -> None:
-    """Mark at-risk and breached tickets, escalate breaches and send the notices (run it every few minutes)."""
+    """Mark at-risk and breached tickets, escalate and notify, auto-assign free tickets (run it every few minutes)."""
     django()
+    from responders.services.assignment import auto_assign
     from responders.services.sweep import sweep
 
     s = sweep()
     console.print(f"Checked {s.checked}: {s.at_risk} at risk, {s.breached} breached; {s.notified} notices sent, "
                   f"{s.escalated} escalated, {s.delivery_failures} delivery failures.")
+    a = auto_assign()  # does nothing unless automatic assignment is configured
+    if a.assigned:
+        console.print(f"Assigned {sum(a.assigned.values())} free tickets ({a.mode}).")
 
 
 @click.group()

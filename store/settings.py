@@ -128,7 +128,24 @@ OTKLIK = {
     "REPORTS_DIR": HOME / "reports",
     "SOURCES_FILE": os.environ.get("OTKLIK_SOURCES", str(REPO_ROOT / "sources.yaml")),
     "RESPONDER_RULES": os.environ.get("OTKLIK_RULES", str(REPO_ROOT / "responders" / "rules.yaml")),
+    # Responders (docs/responders.md): SLA notices, the desk's public address, reply publishing, search.
+    "SLA_NOTIFY_EMAILS": [e.strip() for e in os.environ.get("OTKLIK_SLA_EMAILS", "").split(",") if e.strip()],
+    "SLA_WEBHOOK_URL": os.environ.get("OTKLIK_SLA_WEBHOOK", ""),
+    "PUBLIC_URL": os.environ.get("OTKLIK_PUBLIC_URL", "http://127.0.0.1:8000"),
+    "REPLY_MODE": os.environ.get("OTKLIK_REPLY_MODE", "dry_run"),  # dry_run | live
+    "VK_API_URL": os.environ.get("OTKLIK_VK_API_URL", "https://api.vk.com"),
+    "VK_TOKEN": os.environ.get("OTKLIK_VK_TOKEN", ""),
+    "TELEGRAM_API_URL": os.environ.get("OTKLIK_TELEGRAM_API_URL", ""),  # https://api.telegram.org/bot<token>
+    "APPSTORE_API_URL": os.environ.get("OTKLIK_APPSTORE_API_URL", "https://api.appstoreconnect.apple.com"),
+    "APPSTORE_TOKEN": os.environ.get("OTKLIK_APPSTORE_TOKEN", ""),
+    "TICKET_SEARCH_BACKEND": os.environ.get("OTKLIK_TICKET_SEARCH", ""),  # dotted path; empty = ORM search
 }
+if not EMAIL_BACKEND.endswith("console.EmailBackend"):
+    EMAIL_HOST = os.environ.get("OTKLIK_EMAIL_HOST", "localhost")
+    EMAIL_PORT = int(os.environ.get("OTKLIK_EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = os.environ.get("OTKLIK_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("OTKLIK_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("OTKLIK_EMAIL_TLS", "0") == "1"
 
 LOG_LEVEL = os.environ.get("OTKLIK_LOG_LEVEL", "WARNING")
 LOGGING = {

@@ -78,17 +78,24 @@ class HttpAdapter:
     def request(self, reply: Reply) -> tuple[str, dict]:
         raise NotImplementedError
 
+    def send(self, client: httpx.Client, url: str, payload: dict) -> httpx.Response:
+        """POST the payload (JSON with a bearer token by default)."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return client.post(url, json=payload, headers=headers)
+
     def external_id(self, body: dict) -> str:
         return ""
+
+    def check(self, body: dict) -> None:
+        """Raise PublishError if a 200 response still reports an error (APIs that do that)."""
 
     def publish(self, reply: Reply) -> Published:
         if not self.base_url:
             raise PublishError(f"{self.name}: no API URL configured")
         path, payload = self.request(reply)
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            client = self.client or httpx.Client(timeout=self.timeout)
-            resp = client.post(self.base_url.rstrip("/") + path, json=payload, headers=headers)
+            with (self.client or httpx.Client(timeout=self.timeout)) as client:
+                resp = self.send(client, self.base_url.rstrip("/") + path, payload)
         except httpx.HTTPError as exc:
             raise PublishError(f"{self.name}: {exc}") from exc
         if resp.status_code >= 400:
@@ -97,15 +104,27 @@ class HttpAdapter:
             body = resp.json()
         except ValueError:
             body = {}
+        self.check(body if isinstance(body, dict) else {})
         return Published(Reply.Status.SENT, {"path": path, **payload}, resp.text[:2000], self.external_id(body))
 
 
 class VkCommentAdapter(HttpAdapter):
-    """A comment under the VK post (wall.createComment)."""
+    """A comment under the VK post (wall.createComment: form-encoded, token and API version as parameters)."""
+
+    api_version = "5.199"
 
     def request(self, reply: Reply) -> tuple[str, dict]:
         owner, _, post = reply.ticket.mention.external_id.partition("_")
-        return "/method/wall.createComment", {"owner_id": owner, "post_id": post, "message": reply.text}
+        return "/method/wall.createComment", {"owner_id": owner, "post_id": post, "message": reply.text,
+                                              "v": self.api_version}
+
+    def send(self, client: httpx.Client, url: str, payload: dict) -> httpx.Response:
+        return client.post(url, data={**payload, "access_token": self.token})
+
+    def check(self, body: dict) -> None:
+        if "error" in body:
+            err = body["error"] or {}
+            raise PublishError(f"{self.name}: VK error {err.get('error_code')}: {err.get('error_msg', '')[:200]}")
 
     def external_id(self, body: dict) -> str:
         return str((body.get("response") or {}).get("comment_id", ""))

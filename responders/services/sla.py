@@ -16,7 +16,7 @@ class Targets:
     at_risk_hours: float
 
 
-def _desk_overrides() -> dict:
+def desk_overrides() -> dict:
     """The lead's overrides of the defaults (DeskSettings), if the table exists and has values."""
     from django.db import DatabaseError
 
@@ -32,11 +32,12 @@ def _desk_overrides() -> dict:
     return {f: getattr(row, f) for f in fields if getattr(row, f) is not None}
 
 
-def targets_for(cfg: ResponderConfig, *, kind: str, topic: str, channel: str, use_desk_settings: bool = True) -> Targets:
+def targets_for(cfg: ResponderConfig, *, kind: str, topic: str, channel: str, use_desk_settings: bool = True,
+                overrides: dict | None = None) -> Targets:
     """Resolve the targets for a ticket: defaults (file, then the lead's desk settings), then the overrides.
 
     Overrides apply in order and later ones win; an override matches on `kind`, `topic`, `channel` and
-    `priority_is` (the priority resolved so far).
+    `priority_is` (the priority resolved so far). `overrides`: the desk settings already read (loops pass them).
     """
     sla = cfg.sla
     prio_cfg = sla.get("priority") or {}
@@ -47,7 +48,7 @@ def targets_for(cfg: ResponderConfig, *, kind: str, topic: str, channel: str, us
         "at_risk_hours": float(sla.get("at_risk_hours", 12)),
     }
     if use_desk_settings:
-        values.update(_desk_overrides())
+        values.update(desk_overrides() if overrides is None else overrides)
     facts = {"kind": kind, "topic": topic, "channel": channel}
     for override in sla.get("overrides") or []:
         matches = all(facts.get(k) == v for k, v in override.items() if k in facts)

@@ -18,13 +18,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from responders.config import ResponderConfig, load_config
 from responders.models import SlaNotification, SlaState, Ticket, TicketEvent
 from responders.roles import LEAD
-from responders.services.sla import targets_for
+from responders.services.sla import desk_overrides, targets_for
 from responders.services.workflow import refresh_clocks
 from store.services.audit import record
 
@@ -141,36 +141,62 @@ def _escalate(ticket: Ticket, lead, now: datetime) -> bool:
     return True
 
 
+def _evaluate(ticket: Ticket, cfg: ResponderConfig, now: datetime, overrides: dict, events=None):
+    """Rebuild the clocks (not saved) and return (levels per clock, the worst level)."""
+    c = refresh_clocks(ticket, cfg, now, events=events)
+    at_risk = timedelta(hours=targets_for(cfg, kind=ticket.kind, topic=ticket.topic, channel=ticket.channel,
+                                          overrides=overrides).at_risk_hours)
+    levels = clock_levels(ticket, now, at_risk, c.paused)
+    worst = max((lv for lv, _ in levels.values()), key=LEVEL_ORDER.__getitem__, default=SlaState.OK)
+    return levels, worst
+
+
+def _wanted(levels: dict, sent: set[tuple[str, str]]) -> list[tuple[str, str, datetime]]:
+    """The notices still to create: one per clock and level, no at-risk notice after a breach notice."""
+    out = []
+    for clock, (lv, due_at) in levels.items():
+        if lv == SlaState.OK or (clock, lv) in sent:
+            continue
+        if lv == SlaState.AT_RISK and (clock, SlaState.BREACHED) in sent:
+            continue
+        out.append((clock, lv, due_at))
+    return out
+
+
 def sweep(now: datetime | None = None, cfg: ResponderConfig | None = None, client: httpx.Client | None = None) -> SweepStats:
-    """Check every open ticket's clocks; mark, escalate and notify; retry undelivered notices."""
+    """Check every open ticket's clocks; mark, escalate and notify; retry undelivered notices.
+
+    Tickets whose due times, SLA state and notices are unchanged cost no write; the others are re-read under a
+    row lock before anything is written, so a sweep running beside the desk (or another sweep) is safe.
+    """
     cfg, now = cfg or load_config(), now or timezone.now()
     stats = SweepStats()
-    lead = None
-    lead_checked = False
-    qs = Ticket.objects.open().filter(dismissed=False).select_related("assignee", "escalated_to")
-    for ticket in qs.iterator(chunk_size=500):
+    overrides = desk_overrides()
+    lead, lead_checked = None, False
+    open_tickets = Ticket.objects.open().filter(dismissed=False)
+    sent: dict[int, set] = {}
+    for tid, clock, lv in SlaNotification.objects.filter(ticket__in=open_tickets).values_list("ticket", "clock", "level"):
+        sent.setdefault(tid, set()).add((clock, lv))
+    events = Prefetch("events", queryset=TicketEvent.objects.order_by("at", "id").only("ticket", "at", "to_state"))
+    for ticket in open_tickets.prefetch_related(events).iterator(chunk_size=500):
         stats.checked += 1
+        old_due = (ticket.first_reply_due, ticket.resolution_due, ticket.sla_state)
+        history = [(e.at, e.to_state) for e in ticket.events.all()]
+        levels, worst = _evaluate(ticket, cfg, now, overrides, events=history)
+        stats.at_risk += worst == SlaState.AT_RISK
+        stats.breached += worst == SlaState.BREACHED
+        if (ticket.first_reply_due, ticket.resolution_due, worst) == old_due and not _wanted(levels, sent.get(ticket.pk, set())):
+            continue
+        new_notices = []
         with transaction.atomic():
             ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
             if ticket.state == "closed":
                 continue
-            c = refresh_clocks(ticket, cfg, now)
-            at_risk = timedelta(hours=targets_for(cfg, kind=ticket.kind, topic=ticket.topic,
-                                                  channel=ticket.channel).at_risk_hours)
-            levels = clock_levels(ticket, now, at_risk, c.paused)
-            worst = max((lv for lv, _ in levels.values()), key=LEVEL_ORDER.__getitem__, default=SlaState.OK)
+            levels, worst = _evaluate(ticket, cfg, now, overrides)
             before = ticket.sla_state
             ticket.sla_state = worst
-            stats.at_risk += worst == SlaState.AT_RISK
-            stats.breached += worst == SlaState.BREACHED
-            new_notices = []
-            for clock, (lv, due_at) in levels.items():
-                if lv == SlaState.OK:
-                    continue
-                if lv == SlaState.AT_RISK and ticket.sla_notifications.filter(clock=clock, level=SlaState.BREACHED).exists():
-                    continue
-                if ticket.sla_notifications.filter(clock=clock, level=lv).exists():
-                    continue
+            done = set(ticket.sla_notifications.values_list("clock", "level"))
+            for clock, lv, due_at in _wanted(levels, done):
                 escalate_to = None
                 if lv == SlaState.BREACHED:
                     if not lead_checked:

@@ -81,11 +81,16 @@ def targets(ticket: Ticket, cfg: ResponderConfig) -> tuple[float, float]:
     return t.first_reply_hours, t.resolution_hours
 
 
-def refresh_clocks(ticket: Ticket, cfg: ResponderConfig | None = None, now: datetime | None = None) -> clocks.Clocks:
-    """Rebuild the ticket's clocks from its events and store due times and durations (not saved)."""
+def refresh_clocks(ticket: Ticket, cfg: ResponderConfig | None = None, now: datetime | None = None,
+                   events: list | None = None) -> clocks.Clocks:
+    """Rebuild the ticket's clocks from its events and store due times and durations (not saved).
+
+    `events`: the (at, to_state) history in time order if the caller already has it.
+    """
     cfg = cfg or load_config()
     now = now or timezone.now()
-    events = list(ticket.events.order_by("at", "id").values_list("at", "to_state"))
+    if events is None:
+        events = list(ticket.events.order_by("at", "id").values_list("at", "to_state"))
     fr_h, res_h = targets(ticket, cfg)
     c = clocks.compute(opened_at=ticket.opened_at, events=events, first_replied_at=ticket.first_replied_at,
                        state=ticket.state, first_reply_hours=fr_h, resolution_hours=res_h, cfg=cfg, now=now)

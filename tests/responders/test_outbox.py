@@ -38,7 +38,8 @@ def test_dry_run_is_the_default_and_records_the_request(open_ticket, make_user):
 def test_vk_adapter_retries_then_records_the_comment(open_ticket, make_user, live):
     ann = make_user("ann")
     t = open_ticket(src=source("vk-wall", "vk"), external_id="-1_42")
-    with Receiver([500, 200], body={"response": {"comment_id": 777}}) as vk:
+    vk_error = {"error": {"error_code": 6, "error_msg": "Too many requests per second"}}
+    with Receiver([500, 200, 200], body=[{}, vk_error, {"response": {"comment_id": 777}}]) as vk:
         live(VK_API_URL=vk.url, VK_TOKEN="secret-token")
         r = wf.reply(t.pk, ann, "Здравствуйте!", now=T0)
         assert send_pending(now=T0).retried == 1
@@ -46,14 +47,17 @@ def test_vk_adapter_retries_then_records_the_comment(open_ticket, make_user, liv
         assert (r.status, r.attempts) == ("pending", 1) and "HTTP 500" in r.last_error
         assert r.next_attempt_at == T0 + timedelta(minutes=1)
         assert send_pending(now=T0 + timedelta(seconds=30)).sent == 0  # not due yet
-        assert send_pending(now=T0 + timedelta(minutes=2)).sent == 1
+        assert send_pending(now=T0 + timedelta(minutes=2)).retried == 1  # HTTP 200 with a VK error
+        r.refresh_from_db()
+        assert "VK error 6" in r.last_error and r.next_attempt_at == T0 + timedelta(minutes=7)
+        assert send_pending(now=T0 + timedelta(minutes=8)).sent == 1
     r.refresh_from_db()
-    assert (r.status, r.external_id, r.attempts) == ("sent", "777", 2)
-    assert vk.requests[1]["path"] == "/method/wall.createComment"
-    assert vk.requests[1]["json"] == {"owner_id": "-1", "post_id": "42", "message": "Здравствуйте!"}
-    assert vk.requests[1]["headers"]["Authorization"] == "Bearer secret-token"
+    assert (r.status, r.external_id, r.attempts) == ("sent", "777", 3)
+    assert vk.requests[2]["path"] == "/method/wall.createComment"
+    assert vk.requests[2]["form"] == {"owner_id": "-1", "post_id": "42", "message": "Здравствуйте!", "v": "5.199",
+                                      "access_token": "secret-token"}
     attempts = list(ReplyAttempt.objects.filter(reply=r).values_list("ok", flat=True))
-    assert attempts == [False, True]
+    assert attempts == [False, False, True]
     assert "secret-token" not in str(ReplyAttempt.objects.get(reply=r, ok=True).request)
 
 
