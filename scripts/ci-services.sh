@@ -16,7 +16,7 @@ _otklik_services() {
   if [ "$(id -u)" = "0" ]; then
     export OTKLIK_REQUIRE_SERVICES=1
     local missing=()
-    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    [ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
     [ -n "$pg_version" ] || missing+=(postgresql)
     if [ "${#missing[@]}" -gt 0 ]; then
       echo "ci-services: installing ${missing[*]}" >&2
