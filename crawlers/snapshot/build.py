@@ -226,11 +226,15 @@ BUBBLE_TAIL = ('<i class="tgme_widget_message_bubble_tail"><svg class="bubble_ic
                'C0.917,2.365 0.89,1.732 1.263,1.325 C1.452,1.118 1.72,1 2,1 L8,1 Z"></path></g></svg></i>')
 
 
+def tg_msg_id(m: dict) -> int:
+    return int(m["external_id"].split("/")[1])
+
+
 def tg_message(m: dict, channel: str, by_id: dict[str, dict]) -> str:
-    msg_id = m["external_id"].split("/")[1]
+    msg_id = tg_msg_id(m)
     t = when(m).astimezone(timezone.utc)
     view = base64.urlsafe_b64encode(json.dumps(
-        {"c": -1001000000000 - rnd(channel) % 999999999, "p": int(msg_id), "t": int(t.timestamp()),
+        {"c": -1001000000000 - rnd(channel) % 999999999, "p": msg_id, "t": int(t.timestamp()),
          "h": hashlib.sha256(m["external_id"].encode()).hexdigest()[:18]}, separators=(",", ":")).encode()).decode().rstrip("=")
     handle = m["author_handle"]
     initial = m["author"].strip("🎰 ")[:1].upper()
@@ -274,7 +278,7 @@ def tg_page(source: str, messages: list[dict], before: int | None, url: str, by_
     if before is not None:
         more = (f'<div class="tgme_widget_message_centered js-messages_more_wrap"><a href="/s/{channel}?before={before}" '
                 f'class="tme_messages_more js-messages_more" data-before="{before}"></a></div>\n')
-    body = "\n".join(tg_message(m, channel, by_id) for m in sorted(messages, key=lambda m: int(m["external_id"].split("/")[1])))
+    body = "\n".join(tg_message(m, channel, by_id) for m in sorted(messages, key=tg_msg_id))
     page = f"""<!DOCTYPE html>
 <html>
   <head>
@@ -328,9 +332,8 @@ def render_telegram(snap: Snapshot, source: str, mentions: list[dict], sizes: li
                     overlap_after: int | None) -> None:
     channel = TG_CHANNELS[source][0]
     by_id = {m["external_id"]: m for m in mentions}
-    ordered = sorted(mentions, key=lambda m: int(m["external_id"].split("/")[1]), reverse=True)
+    ordered = sorted(mentions, key=tg_msg_id, reverse=True)
     pages = chunks(ordered, sizes) if sizes else [ordered]
-    msg_id = lambda m: int(m["external_id"].split("/")[1])  # noqa: E731
     before = None
     for n, page in enumerate(pages, 1):
         served = list(page)
@@ -340,7 +343,7 @@ def render_telegram(snap: Snapshot, source: str, mentions: list[dict], sizes: li
         file = f"telegram/{channel}/" + (f"before-{before}.html" if before else "latest.html")
         next_before = None
         if n < len(pages):
-            oldest = msg_id(page[-1])
+            oldest = tg_msg_id(page[-1])
             # Off by one on purpose at the overlap boundary: the next page starts at the same message.
             next_before = oldest + 1 if overlap_after == n else oldest
         snap.add(source, url, file, tg_page(source, served, next_before, url, by_id), "text/html; charset=utf-8", served)
@@ -451,8 +454,6 @@ def render_vk(snap: Snapshot, wall: list[dict], search: list[dict], authors: dic
         page = ordered[offset:offset + VK_WALL_COUNT]
         items = [vk_item(m) for m in page]
         profiles, groups = vk_extended(items, authors)
-        groups = groups if any(g["id"] == VK_GROUP_ID for g in groups) else \
-            vk_extended([{"owner_id": -VK_GROUP_ID, "from_id": -VK_GROUP_ID}], authors)[1] + groups
         body = {"response": {"count": len(ordered), "items": items, "profiles": profiles, "groups": groups}}
         snap.add("vk-skorodostavka", vk_wall_url(offset), f"vk/wall.get/skorodostavka-offset-{offset}.json", dump_json(body),
                  "application/json; charset=utf-8", page)
