@@ -86,9 +86,10 @@ def alerts_check(now_value, dry_run) -> None:
         raise click.ClickException(str(exc)) from exc
     for s in result.found:
         console.print(f"spike: {summary(s)}", markup=False, highlight=False)
-    console.print(f"{len(result.found)} under way; sent {len(result.sent)}, failed {len(result.failed)}, "
-                  f"already alerted {result.known}, in cooldown {result.cooling}, retried {result.retried}"
-                  + (" (dry run)" if dry_run else ""))
+    recorded = sum(1 for a in result.sent if a.status == "recorded")
+    console.print(f"{len(result.found)} under way; sent {len(result.sent) - recorded}, recorded without channels "
+                  f"{recorded}, failed {len(result.failed)}, already alerted {result.known}, in cooldown "
+                  f"{result.cooling}, retried {result.retried}" + (" (dry run)" if dry_run else ""))
     if result.failed:
         raise SystemExit(1)
 

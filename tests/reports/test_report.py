@@ -146,3 +146,14 @@ def test_hostile_text_is_escaped(tmp_path):
                url="javascript:alert(1)")
     html = build_report(START, END, tmp_path).html.read_text(encoding="utf-8")
     assert "<img src=x" not in html and "&lt;img src=x" in html and "javascript:" not in html
+
+
+def test_pdf_without_chromium_is_a_clear_error(tmp_path, monkeypatch):
+    from reports.build import ReportError
+
+    monkeypatch.delenv("OTKLIK_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ReportError, match="apt-get install chromium"):
+        build_report(START, END, tmp_path, formats=("pdf",))
+    with pytest.raises(ReportError, match="unknown report format"):
+        build_report(START, END, tmp_path, formats=("docx",))
