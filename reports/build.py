@@ -52,8 +52,8 @@ def _share(counter) -> list[tuple[str, str, int, float]]:
 
 
 def report_context(start: datetime, end: datetime, sources: list[str] | None = None, topics: list[str] | None = None,
-                   config: ReportConfig | None = None, now: datetime | None = None) -> dict:
-    """Everything the report template and the table writers need."""
+                   config: ReportConfig | None = None, now: datetime | None = None, charts_too: bool = True) -> dict:
+    """Everything the report template and the table writers need (charts only with `charts_too`)."""
     config = config or load_config()
     data = collect(start, end, sources=sources, topics=topics, config=config)
     metrics, trend = service_summary(start, end, now=now)
@@ -76,13 +76,13 @@ def report_context(start: datetime, end: datetime, sources: list[str] | None = N
         "data": data, "rows": rows, "channels": channels, "metrics": metrics, "trend": trend,
         "generated_at": now or timezone.now(), "sources": sources or [], "topics": topics or [],
         "overall_share": _share(data.sentiment), "total_change_pct": data.change_pct(),
-        "spikes": [{"s": s, "chart": charts.spike_chart(s)} for s in data.spikes],
+        "spikes": [{"s": s, "chart": charts.spike_chart(s) if charts_too else ""} for s in data.spikes],
         "share_of_voice": share_of_voice,
-        "volume_chart": charts.volume_chart(data) if data.total else "",
-        "sentiment_chart": charts.sentiment_chart(data) if data.total else "",
-        "channel_chart": charts.channel_chart(data) if data.total else "",
-        "service_chart": charts.service_chart(trend) if metrics.tickets else "",
-        "sov_chart": charts.share_of_voice_chart(data) if share_of_voice else "",
+        "volume_chart": charts.volume_chart(data) if charts_too and data.total else "",
+        "sentiment_chart": charts.sentiment_chart(data) if charts_too and data.total else "",
+        "channel_chart": charts.channel_chart(data) if charts_too and data.total else "",
+        "service_chart": charts.service_chart(trend) if charts_too and metrics.tickets else "",
+        "sov_chart": charts.share_of_voice_chart(data) if charts_too and share_of_voice else "",
         "tables": report_tables(data, metrics, trend),
     }
 
@@ -155,7 +155,7 @@ def build_report(start: datetime, end: datetime, out_dir: Path, sources: list[st
         raise ReportError(f"unknown report format(s): {', '.join(sorted(unknown))} (one of {', '.join(FORMATS)})")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    context = report_context(start, end, sources, topics, config)
+    context = report_context(start, end, sources, topics, config, charts_too="html" in formats or "pdf" in formats)
     tz = timezone.get_current_timezone()
     stem = f"topic-report-{start.astimezone(tz):%Y%m%d}-{end.astimezone(tz):%Y%m%d}"
     files = ReportFiles(context["data"])

@@ -33,7 +33,7 @@ def volume_chart(data: ReportData) -> str:
     """Stacked daily mention volume of the top topics (the rest summed as «Остальные»), totals on top."""
     top = [t for t, _ in data.topic_totals()[:MAX_TOPICS]]
     rest = [t for t, _ in data.topic_totals()[MAX_TOPICS:]]
-    fig, ax = plt.subplots(figsize=(10, 4.2))
+    fig, ax = plt.subplots(figsize=(9, 4.2))
     labels = _day_labels(data)
     bottom = [0] * len(data.days)
     series = [(data.topic_names.get(t, t), [data.volume[t].get(d, 0) for d in data.days]) for t in top]
@@ -50,9 +50,10 @@ def volume_chart(data: ReportData) -> str:
     ax.set_ylabel("Упоминаний (по темам) в день")
     ax.set_title("Объём упоминаний по темам")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=8, ncol=2, loc="upper left", framealpha=0.8)
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], names[::-1], fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.tick_params(axis="x", labelrotation=60, labelsize=8)
-    ax.margins(y=0.15)
+    ax.margins(y=0.1)
     return _to_data_uri(fig)
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from classifiers.taxonomy import load_taxonomy
 from reports.config import ReportConfig, load_config
-from store.models import Mention, SourceKind
+from store.models import Classification, Mention, SourceKind
 
 ALL_TOPICS = "*"
 SENTIMENT_RU = {"negative": "негатив", "neutral": "нейтрально", "positive": "позитив"}
@@ -149,22 +149,31 @@ def bucket_length(bucket: str) -> timedelta:
 
 def load_rows(start: datetime, end: datetime, sources: list[str] | None = None,
               topics: list[str] | None = None) -> list[Row]:
-    """Original classified mentions posted in [start, end); with `topics`, only those topics are kept."""
-    qs = Mention.objects.originals().filter(posted_at__gte=start, posted_at__lt=end).select_related(
-        "source").prefetch_related("classifications").order_by("posted_at", "id")
+    """Original classified mentions posted in [start, end); with `topics`, only those topics are kept.
+
+    Reads plain values (no model instances): two queries however many mentions there are. The classification
+    that counts is the one `Mention.current_classification` picks: a moderator's correction, else the newest.
+    """
+    mentions = Mention.objects.originals().filter(posted_at__gte=start, posted_at__lt=end)
     if sources:
-        qs = qs.filter(source__name__in=sources)
+        mentions = mentions.filter(source__name__in=sources)
+    current: dict[int, tuple] = {}
+    labels = Classification.objects.filter(mention__in=mentions.values("id")).order_by("created_at", "id")
+    for mid, sentiment, labelled, corrected in labels.values_list("mention_id", "sentiment", "topics",
+                                                                  "corrected_by_id").iterator(chunk_size=5000):
+        if corrected is not None or mid not in current or current[mid][2] is None:
+            current[mid] = (sentiment, labelled, corrected)
     rows = []
-    for m in qs.iterator(chunk_size=2000):
-        c = m.current_classification
-        if c is None:
+    fields = ("id", "text", "url", "posted_at", "source__name", "source__kind", "source__config")
+    for mid, text, url, posted_at, name, kind, config in mentions.order_by("posted_at", "id").values_list(
+            *fields).iterator(chunk_size=5000):
+        if mid not in current:
             continue
-        row_topics = tuple(t for t in (c.topics or ["other"]) if not topics or t in topics)
-        if not row_topics:
-            continue
-        brand = str((m.source.config or {}).get("competitor") or "")
-        rows.append(Row(m.id, m.text, safe_url(m.url), m.source.name, m.source.kind, brand, m.posted_at,
-                        c.sentiment, row_topics))
+        sentiment, labelled, _ = current[mid]
+        row_topics = tuple(t for t in (labelled or ["other"]) if not topics or t in topics)
+        if row_topics:
+            brand = str((config or {}).get("competitor") or "")
+            rows.append(Row(mid, text, safe_url(url), name, kind, brand, posted_at, sentiment, row_topics))
     return rows
 
 

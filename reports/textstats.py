@@ -48,13 +48,18 @@ def top_terms(target: Sequence[str], background: Sequence[str], n: int = 8) -> l
     return [(w, -d) for _, d, w in sorted(scored)[:n]]
 
 
-def typical_indices(texts: Sequence[str], n: int = 3, min_words: int = 4, max_similar: float = 0.8) -> list[int]:
+def typical_indices(texts: Sequence[str], n: int = 3, min_words: int = 4, max_similar: float = 0.8,
+                    limit: int = 1500) -> list[int]:
     """Indices of the `n` texts closest to the TF-IDF centroid of all `texts`, skipping near-duplicates.
 
-    Texts shorter than `min_words` words are passed over while enough longer ones remain.
+    Texts shorter than `min_words` words are passed over while enough longer ones remain. Above `limit` texts,
+    an evenly spaced sample of `limit` stands for the whole (the centroid of a large topic barely moves).
     """
     if not texts:
         return []
+    if len(texts) > limit:
+        sample = [round(i * (len(texts) - 1) / (limit - 1)) for i in range(limit)]
+        return [sample[i] for i in typical_indices([texts[i] for i in sample], n, min_words, max_similar, limit)]
     tokens = [content_lemmas(t) for t in texts]
     if not any(tokens):
         return list(range(min(n, len(texts))))

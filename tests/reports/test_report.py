@@ -157,3 +157,20 @@ def test_pdf_without_chromium_is_a_clear_error(tmp_path, monkeypatch):
         build_report(START, END, tmp_path, formats=("pdf",))
     with pytest.raises(ReportError, match="unknown report format"):
         build_report(START, END, tmp_path, formats=("docx",))
+
+
+def test_a_moderators_correction_wins_over_a_newer_model_label(tmp_path):
+    from django.contrib.auth.models import User
+
+    from store.models import Classification
+
+    m = classified("Курьер нахамил", topics=["delivery_delay"], posted_at=START + timedelta(hours=5))
+    Classification.objects.create(mention=m, model_name="human", model_version="human", sentiment="negative",
+                                  topics=["courier_behaviour"], corrected_by=User.objects.create(username="mod"),
+                                  created_at=djtz.now() - timedelta(days=1))
+    Classification.objects.create(mention=m, model_name="newer", model_version="v2", sentiment="neutral",
+                                  topics=["other"], created_at=djtz.now())
+    assert m.current_classification.topics == ["courier_behaviour"]
+    d = collect(START, END)
+    assert dict(d.volume) == {"courier_behaviour": {m.posted_at.astimezone(djtz.get_current_timezone()).date(): 1}}
+    assert d.sentiment == {"negative": 1}

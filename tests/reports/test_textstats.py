@@ -33,3 +33,10 @@ def test_top_terms_are_what_the_spike_adds_to_the_background():
     terms = [w for w, _ in top_terms(spike, background, 4)]
     assert set(terms[:3]) <= {"подольск", "сортировочный", "центр", "посылка"} and "курьер" not in terms
     assert top_terms([], background) == []
+
+
+def test_large_topics_are_sampled_and_indices_map_back():
+    texts = ["Курьер опоздал на два часа, ждала весь вечер дома"] * 3000 + [
+        "Пункт выдачи закрыт, табличка без объяснений и телефона"]
+    picked = typical_indices(texts, 2, limit=100)
+    assert picked[0] < 3000 and texts[picked[0]].startswith("Курьер") and picked[-1] == 3000
