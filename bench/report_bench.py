@@ -1,6 +1,7 @@
 """Time the topic report and the alert check on a synthetic dataset built from the authored logistics texts.
 
     python bench/report_bench.py [--mentions 20000] [--days 28] [--out DIR] [--screenshot PNG [--height PX]]
+    python bench/report_bench.py --html var/reports/topic-report-….html --screenshot docs/img/topic-report.png --height 1500
 
 Uses a fresh SQLite database in a temporary OTKLIK_HOME (never yours). Mentions are sampled, with their labels
 as classifications, from classifiers/data/logistics/*.jsonl over four channels plus one competitor source; on
@@ -90,6 +91,21 @@ def plant_tickets(mentions, rnd: random.Random) -> None:
     Ticket.objects.bulk_create(tickets, batch_size=2000)
 
 
+def screenshot(html: Path, png: Path, height: int = 0) -> None:
+    """Save a PNG of an HTML report as Chromium renders it (the top `height` pixels, or the full page)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.environ.get("OTKLIK_CHROMIUM", "/usr/bin/chromium"),
+                                    args=["--headless", "--no-sandbox", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(html.resolve().as_uri())
+        clip = {"x": 0, "y": 0, "width": 1200, "height": height} if height else None
+        page.screenshot(path=png, full_page=True, clip=clip)
+        browser.close()
+    print(f"screenshot: {png}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mentions", type=int, default=20_000)
@@ -97,7 +113,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="Keep the report here (default: a temporary folder).")
     ap.add_argument("--screenshot", type=Path, default=None, help="Save a PNG of the HTML report.")
     ap.add_argument("--height", type=int, default=0, help="Screenshot only the top HEIGHT pixels (0: full page).")
+    ap.add_argument("--html", type=Path, default=None,
+                    help="Only take the screenshot of this existing report (e.g. the demo's) and stop.")
     args = ap.parse_args()
+    if args.html:
+        screenshot(args.html, args.screenshot or args.html.with_suffix(".png"), args.height)
+        return
     os.environ["OTKLIK_HOME"] = tempfile.mkdtemp(prefix="otklik-bench-")
     os.environ.pop("DATABASE_URL", None)
     from otklik.clitools import django
@@ -135,20 +156,7 @@ def main() -> None:
         print(f"  spike {s.kind} {s.topic} {s.peak_at:%d.%m}: {s.count} vs {s.baseline:.1f}; "
               f"terms {', '.join(w for w, _ in s.terms[:5])}")
     if args.screenshot:
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=os.environ.get("OTKLIK_CHROMIUM", "/usr/bin/chromium"),
-                                        args=["--headless", "--no-sandbox", "--disable-background-networking"])
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.goto(html.as_uri())
-            if args.height:
-                page.screenshot(path=args.screenshot, full_page=True,
-                                clip={"x": 0, "y": 0, "width": 1200, "height": args.height})
-            else:
-                page.screenshot(path=args.screenshot, full_page=True)
-            browser.close()
-        print(f"screenshot: {args.screenshot}")
+        screenshot(html, args.screenshot, args.height)
     print(f"report: {out}")
 
 
