@@ -12,10 +12,14 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from flows.retry import retry_transient
 from store.django_setup import setup
 
+# Backoff for transient failures (locked database, unreachable server): 10 s, 1 min, 5 min.
+BACKOFF = [10, 60, 300]
 
-@task(cache_policy=NO_CACHE)
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def sync_sources_task(path: str) -> list[str]:
     """Load the sources file into the database; return the enabled source names."""
     setup()
@@ -24,7 +28,7 @@ def sync_sources_task(path: str) -> list[str]:
     return [s.name for s in sync_sources(path) if s.enabled]
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60])
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def crawl_task(names: list[str] | None = None, settings: dict | None = None) -> dict:
     """Crawl the named (or all enabled) sources in a child process; return per-source counts."""
     setup()
@@ -51,7 +55,7 @@ def load_templates_task() -> int:
     return load_templates()
 
 
-@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30)
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def classify_task(model: str | None = None, batch_size: int = 256) -> dict:
     """Classify every mention the current model has not seen; return the model version and count."""
     setup()
@@ -63,7 +67,7 @@ def classify_task(model: str | None = None, batch_size: int = 256) -> dict:
             "classified": classify_pending(classifier, batch_size=batch_size)}
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def route_task() -> dict:
     """Open tickets for classified mentions; return what was opened."""
     setup()

@@ -3,7 +3,8 @@
 # (the claim race, marked `postgres`). Source it so the exported variables reach pytest:
 #     . scripts/ci-services.sh
 # Idempotent. As root (CI on a fresh Debian 12) it apt-get installs what is missing, starts the Debian
-# PostgreSQL cluster, creates the `otklik` role and sets OTKLIK_REQUIRE_SERVICES=1, so those tests fail
+# PostgreSQL cluster, creates the `otklik` role and sets OTKLIK_REQUIRE_SERVICES=1 (and
+# OTKLIK_REQUIRE_BROWSER=1 for the reports' browser tests), so those tests fail
 # rather than skip if anything is still missing. As another user it uses what is installed: a private
 # PostgreSQL cluster under var/services/pg. OTKLIK_SKIP_SERVICES=1 does nothing (the tests then skip).
 
@@ -14,7 +15,7 @@ _otklik_services() {
   pg_version="$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n1)"
 
   if [ "$(id -u)" = "0" ]; then
-    export OTKLIK_REQUIRE_SERVICES=1
+    export OTKLIK_REQUIRE_SERVICES=1 OTKLIK_REQUIRE_BROWSER="${OTKLIK_REQUIRE_BROWSER:-1}"
     local missing=()
     [ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
     [ -n "$pg_version" ] || missing+=(postgresql)

@@ -4,7 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
-# Chromium and PostgreSQL for the browser and concurrency tests (installed and started when run as root).
+# Chromium (browser tests) and PostgreSQL (the claim race): installed when missing and started when run as
+# root (CI), which also makes a missing one a test failure rather than a skip. Idempotent.
 . scripts/ci-services.sh
 "$BIN/pytest" "$@"
 code=$?

@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("desk/", include("responders.urls")),
+    path("reports/", include("reports.urls")),
     path("csat/<str:token>/", csat, name="csat"),
     path("admin/", admin.site.urls),
 ]

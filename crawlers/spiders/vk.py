@@ -61,16 +61,14 @@ class VkSpider(OtklikSpider):
         names = _names(body)
         dates = []
         for post in items:
-            posts = list(post.get("copy_history") or [])[:1]  # a repost resolves to its original
-            if post.get("text") or not posts:
-                posts.append(post)  # the reposter's own words are a mention of their own
-            for original in posts:
-                item = self._post_item(original, post, names, response)
-                if item is None:
-                    yield self.quarantine(response.url, "VK post without owner_id/id", str(original)[:2000])
-                    continue
-                dates.append(item.posted_at and datetime.fromisoformat(item.posted_at))
-                yield item
+            # A repost is one mention whose identity is the original post; the reposter's words stay in raw.
+            original = (post.get("copy_history") or [post])[0]
+            item = self._post_item(original, post, names, response)
+            if item is None:
+                yield self.quarantine(response.url, "VK post without owner_id/id", str(post)[:2000])
+                continue
+            dates.append(datetime.fromisoformat(item.posted_at) if item.posted_at else None)
+            yield item
         if not items or page >= self.max_pages or self.page_is_known(dates):
             return
         if self.config.get("mode", "wall") == "search":
@@ -96,6 +94,7 @@ class VkSpider(OtklikSpider):
             url=f"https://vk.com/wall{owner}_{pid}",
             raw={
                 "reposted_by": f"{wrapper.get('owner_id')}_{wrapper.get('id')}" if original is not wrapper else "",
+                "repost_comment": wrapper.get("text", "") if original is not wrapper else "",
                 "likes": (original.get("likes") or {}).get("count"),
                 "comments": (original.get("comments") or {}).get("count"),
             },

@@ -47,7 +47,12 @@ def extract_references(text: str, cfg: ResponderConfig) -> list[Reference]:
             continue
         for m in pattern.finditer(text or ""):
             value = m.group(1) if m.groups() else m.group(0)
-            value = {"phone": normalize_phone, "email": str.lower, "tracking_number": str.upper}.get(kind, str)(value)
+            value = {
+                "phone": normalize_phone,
+                "email": str.lower,
+                "tracking_number": str.upper,
+                "order_number": lambda v: re.sub(r"[\s-]", "", v),
+            }[kind](value)
             ref = Reference(kind, value)
             if ref not in found and not (kind == "phone" and len(value) != 11):
                 found.append(ref)

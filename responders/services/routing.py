@@ -106,8 +106,8 @@ def open_ticket(mention: Mention, cfg: ResponderConfig) -> Ticket | None:
             if dismissed:
                 TicketEvent.objects.create(ticket=ticket, from_state=TicketState.NEW, to_state=TicketState.CLOSED,
                                            at=max(now, opened), note=f"dismissed: {rule.reason}")
-            else:
-                link_orders(ticket, cfg)
+            # Dismissed tickets are linked too: a moderator reopening one should see the order.
+            link_orders(ticket, cfg)
             record("ticket.open", ticket, label="system", after={"kind": ticket.kind, "state": ticket.state, "topic": topic})
     except IntegrityError:
         return None  # another router opened it first

@@ -60,18 +60,38 @@ def validate(item: MentionInput) -> MentionInput:
     return item
 
 
+# Channels whose item ids are global: the same VK post reached through a wall and a search is one mention.
+GLOBAL_ID_KINDS = frozenset({"vk", "telegram", "appstore"})
+
+
+def _same_item(source: Source, external_id: str) -> Mention | None:
+    """Return the stored mention with this identity: same source, or same global id on the same platform."""
+    found = Mention.objects.filter(source=source, external_id=external_id).first()
+    if found is None and source.kind in GLOBAL_ID_KINDS:
+        found = Mention.objects.filter(source__kind=source.kind, external_id=external_id).order_by("id").first()
+    return found
+
+
+def _has_ticket(mention: Mention) -> bool:
+    return hasattr(mention, "ticket") and mention.ticket is not None
+
+
 def ingest(item: MentionInput) -> tuple[IngestResult, Mention]:
     """Store one item. Idempotent: the same (source, external id) is stored once."""
     item = validate(item)
     source = Source.objects.get(name=item.source)
-    existing = Mention.objects.filter(source=source, external_id=item.external_id).first()
+    existing = _same_item(source, item.external_id)
     if existing:
         return IngestResult.REPEAT, existing
-    full_text = f"{item.title}\n{item.text}".strip() if item.title and item.title not in item.text else item.text or item.title
-    digest = content_hash(full_text)
+    # Copies keep the words of the body, not the title (a review re-posted elsewhere gets a new title or none).
+    body = item.text or item.title
+    digest = content_hash(body)
     original = None
-    if len(dedup_key(full_text)) >= MIN_DUPLICATE_KEY_CHARS:
+    if len(dedup_key(body)) >= MIN_DUPLICATE_KEY_CHARS:
         original = Mention.objects.filter(content_hash=digest, duplicate_of__isnull=True).order_by("posted_at", "id").first()
+    # The earliest post is the original, whatever order the crawls ran in, unless the current
+    # original already has a ticket (then a moderator is on it and it stays the original).
+    becomes_original = original is not None and item.posted_at < original.posted_at and not _has_ticket(original)
     try:
         with transaction.atomic():
             mention = Mention.objects.create(
@@ -86,8 +106,11 @@ def ingest(item: MentionInput) -> tuple[IngestResult, Mention]:
                 posted_at=item.posted_at,
                 content_hash=digest,
                 raw=item.raw or {},
-                duplicate_of=original,
+                duplicate_of=None if becomes_original else original,
             )
+            if becomes_original:
+                Mention.objects.filter(duplicate_of=original).update(duplicate_of=mention)
+                Mention.objects.filter(pk=original.pk).update(duplicate_of=mention)
     except IntegrityError:
         # A concurrent writer stored it first: that is a repeat, not an error.
         return IngestResult.REPEAT, Mention.objects.get(source=source, external_id=item.external_id)

@@ -18,10 +18,11 @@ CHROMIUM = os.environ.get("OTKLIK_TEST_CHROMIUM", "/usr/bin/chromium")
 def pytest_collection_modifyitems(config, items):
     """Service-backed tests skip without their service, except where CI promised one (OTKLIK_REQUIRE_SERVICES=1)."""
     required = os.environ.get("OTKLIK_REQUIRE_SERVICES") == "1"
+    browser_required = required or os.environ.get("OTKLIK_REQUIRE_BROWSER") == "1"
     for item in items:
         if item.get_closest_marker("postgres") and not os.environ.get("OTKLIK_TEST_POSTGRES_URL") and not required:
             item.add_marker(pytest.mark.skip(reason="set OTKLIK_TEST_POSTGRES_URL (scripts/ci-services.sh does)"))
-        if item.get_closest_marker("browser") and not Path(CHROMIUM).exists() and not required:
+        if item.get_closest_marker("browser") and not Path(CHROMIUM).exists() and not browser_required:
             item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"))
 
 

@@ -96,3 +96,11 @@ def test_unknown_order_number_links_nothing(orders_csv):
     classified("Заказ 49999999 не пришёл")
     stats = route_pending()
     assert stats.linked_to_order == 0 and Ticket.objects.get().order_links.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text, found", [("Номер заказа 4005 8841", ["40058841"]), ("заказ 4005-8841!", ["40058841"]),
+                                         ("тел 89000001122", []), ("код 123456789", []), ("40058841 и 40058842", ["40058841", "40058842"])])
+def test_order_numbers_with_separators(text, found):
+    refs = [r.value for r in extract_references(text, load_config()) if r.kind == "order_number"]
+    assert refs == found

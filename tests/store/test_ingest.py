@@ -75,3 +75,21 @@ def test_quarantine_records_each_failure_once():
     quarantine("tg", "https://t.me/s/x", "HTTP 500", "")
     assert QuarantinedItem.objects.count() == 2
     assert set(QuarantinedItem.objects.values_list("reason", flat=True)) == {"malformed JSON", "HTTP 500"}
+
+
+def test_the_earliest_post_is_the_original_whatever_the_crawl_order():
+    later = datetime(2026, 11, 21, tzinfo=timezone.utc)
+    _, vk_copy = ingest(item(source="vk", external_id="1_2", posted_at=later))
+    result, tg = ingest(item(source="tg", external_id="chat/5", posted_at=T0))
+    assert result is IngestResult.NEAR_DUPLICATE
+    vk_copy.refresh_from_db()
+    assert tg.duplicate_of is None and vk_copy.duplicate_of == tg
+    assert list(Mention.objects.originals()) == [tg]
+
+
+def test_the_same_vk_post_from_two_vk_sources_is_one_mention():
+    Source.objects.create(name="vk-search", kind="vk")
+    ingest(item(source="vk", external_id="-1_7"))
+    result, m = ingest(item(source="vk-search", external_id="-1_7"))
+    assert result is IngestResult.REPEAT and m.source.name == "vk"
+    assert Mention.objects.count() == 1

@@ -1,0 +1,21 @@
+"""Crawl the configured sources once."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.tasks import crawl_task, sync_sources_task
+from store.paths import REPO_ROOT
+
+
+@flow(name="crawl", flow_run_name="crawl")
+def crawl_flow(sources: list[str] | None = None, sources_file: str | None = None) -> dict:
+    """Load the sources file, then crawl all enabled sources (or `sources`); return per-source counts."""
+    enabled = sync_sources_task(sources_file or default_sources_file())
+    return crawl_task(sources or enabled)
+
+
+def default_sources_file() -> str:
+    import os
+
+    return os.environ.get("OTKLIK_SOURCES") or str(REPO_ROOT / "sources.yaml")

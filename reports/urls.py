@@ -1,0 +1,10 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("export/<str:fmt>/", views.export, name="export"),
+]
