@@ -1,0 +1,59 @@
+"""PostgreSQL full-text search: a generated `tsv` column ('russian' configuration, ё folded to е) with a GIN index."""
+
+from __future__ import annotations
+
+from django.db import connections
+from django.db.models import FloatField, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from search.backends.sql import SqlBackend
+from search.models import SearchDocument
+from search.query import Query
+from search.text import highlight
+
+TSQUERY = "websearch_to_tsquery('russian'::regconfig, translate(%s, 'ёЁ', 'еЕ'))"
+# Private-use characters mark matches in ts_headline's output, which is escaped before they become <mark>.
+_START, _STOP = "\ue000", "\ue001"
+HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=40, MinWords=15, MaxFragments=2, FragmentDelimiter=\" … \""
+
+
+class PostgresBackend(SqlBackend):
+    name = "postgres"
+
+    def matching(self, q: Query) -> QuerySet:
+        qs = self.filtered(q)
+        if q.text.strip():
+            # A self-contained subquery: `matching` querysets are also used inside other queries.
+            qs = qs.filter(mention_id__in=RawSQL(f"SELECT mention_id FROM search_document WHERE tsv @@ {TSQUERY}", [q.text]))
+        return qs
+
+    def ranked_page(self, q: Query, offset: int, limit: int):
+        if not q.text.strip():
+            return super().ranked_page(q, offset, limit)
+        qs = self.matching(q)
+        rows = qs.annotate(
+            score=RawSQL(f'ts_rank_cd("search_document"."tsv", {TSQUERY})', [q.text], output_field=FloatField())
+        ).order_by("-score", "-posted_at", "-mention_id")[offset : offset + limit]
+        return qs.count(), [(d, d.score) for d in rows]
+
+    def snippets(self, q: Query, docs: list[SearchDocument]) -> dict[int, str]:
+        if not q.text.strip() or not docs:
+            return {d.mention_id: highlight(d.body, set()) for d in docs}
+        with connections[self.using].cursor() as cur:
+            cur.execute(
+                f"SELECT mention_id, ts_headline('russian'::regconfig, translate(body, %s, ''), {TSQUERY}, %s) "
+                "FROM search_document WHERE mention_id = ANY(%s)",
+                [_START + _STOP, q.text, HEADLINE_OPTIONS, [d.mention_id for d in docs]],
+            )
+            heads = dict(cur.fetchall())
+        out = {}
+        for d in docs:
+            text = heads.get(d.mention_id, "")
+            if _START not in text:
+                out[d.mention_id] = highlight(d.body, set())
+                continue
+            html = escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>")
+            out[d.mention_id] = mark_safe(html)  # noqa: S308 - escaped above
+        return out
