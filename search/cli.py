@@ -126,12 +126,14 @@ def stats_cmd(sources, topics, sentiments, states, date_from, date_to) -> None:
     from search.query import BackendUnavailable
     from search.services.search import aggregate
 
+    query = _query("", sources, topics, sentiments, states, date_from, date_to)
+    query.classified = True  # what the topic report counts
     try:
-        agg = aggregate(_query("", sources, topics, sentiments, states, date_from, date_to))
+        agg = aggregate(query)
     except BackendUnavailable as exc:
         raise _unavailable(exc) from exc
     taxonomy = load_taxonomy()
-    console.print(f"{agg.total} mentions (duplicates excluded)")
+    console.print(f"{agg.total} classified mentions (duplicates excluded)")
     for s, share in sorted(agg.sentiment_shares().items()):
         console.print(f"  {s}: {agg.sentiment[s]} ({share:.1%})")
     for topic, n in agg.topic.most_common():

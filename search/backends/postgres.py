@@ -39,21 +39,22 @@ class PostgresBackend(SqlBackend):
         return qs.count(), [(d, d.score) for d in rows]
 
     def snippets(self, q: Query, docs: list[SearchDocument]) -> dict[int, str]:
+        """ts_headline over the HTML-escaped text: every character of crawled text survives, escaped."""
         if not q.text.strip() or not docs:
             return {d.mention_id: highlight(d.body, set()) for d in docs}
+        clean = [escape(d.body.replace(_START, "").replace(_STOP, "")) for d in docs]
         with connections[self.using].cursor() as cur:
             cur.execute(
-                f"SELECT mention_id, ts_headline('russian'::regconfig, translate(body, %s, ''), {TSQUERY}, %s) "
-                "FROM search_document WHERE mention_id = ANY(%s)",
-                [_START + _STOP, q.text, HEADLINE_OPTIONS, [d.mention_id for d in docs]],
+                f"SELECT id, ts_headline('russian'::regconfig, body, {TSQUERY}, %s) "
+                "FROM unnest(%s::bigint[], %s::text[]) AS t(id, body)",
+                [q.text, HEADLINE_OPTIONS, [d.mention_id for d in docs], clean],
             )
             heads = dict(cur.fetchall())
         out = {}
         for d in docs:
             text = heads.get(d.mention_id, "")
-            if _START not in text:
+            if _START not in text or "<" in text:  # no match, or anything but escaped text: show plain text
                 out[d.mention_id] = highlight(d.body, set())
-                continue
-            html = escape(text).replace(_START, "<mark>").replace(_STOP, "</mark>")
-            out[d.mention_id] = mark_safe(html)  # noqa: S308 - escaped above
+            else:
+                out[d.mention_id] = mark_safe(text.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
         return out
