@@ -13,14 +13,20 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
 from elasticsearch.helpers import parallel_bulk, streaming_bulk
 
 from search.backends.base import Backend
-from search.query import Aggregates, ApplyResult, BackendUnavailable, Hit, Query, SearchPage
+from search.query import (
+    Aggregates,
+    ApplyResult,
+    BackendUnavailable,
+    Hit,
+    Query,
+    SearchPage,
+)
 from search.text import highlight
 
 MAPPING_VERSION = 1
