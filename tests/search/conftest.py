@@ -17,7 +17,11 @@ SKIP_PG = ("PostgreSQL: this run is on SQLite; test_postgres_suite.py reruns the
 SKIP_SQLITE = "SQLite FTS5: this run is on PostgreSQL"
 
 
-@pytest.fixture(params=["sqlite", "postgres", "elasticsearch"])
+@pytest.fixture(params=[
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("elasticsearch", marks=pytest.mark.elasticsearch),
+])
 def backend(request, db):
     """A real, empty index of the parametrised kind; skipped with the reason when it is not available here."""
     from django.db import connection
