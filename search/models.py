@@ -24,22 +24,20 @@ class IndexOutbox(models.Model):
 
 
 class SearchDocument(models.Model):
-    """One mention as the embedded backends index it (derived: `otklik index rebuild` recreates it).
+    """One mention as the embedded backends filter and count it: narrow rows, so scans stay fast.
 
-    Full text lives beside it: an FTS5 table `search_fts` (SQLite, lemmatised text, rowid = mention id)
-    or a generated `tsv` column with a GIN index (PostgreSQL, 'russian' configuration); see migration 0002.
+    Derived data (`otklik index rebuild` recreates it). Its text lives in SearchText; the full-text index
+    beside that is an FTS5 table `search_fts` (SQLite: lemmatised text, rowid = mention id) or a generated
+    `tsv` column with a GIN index (PostgreSQL: 'russian' configuration); see migration 0002.
     """
 
     mention_id = models.BigIntegerField(primary_key=True)
     source = models.CharField(max_length=100)
     channel = models.CharField(max_length=20)
     lang = models.CharField(max_length=8, blank=True)
-    author = models.CharField(max_length=255, blank=True)
-    url = models.CharField(max_length=1000, blank=True)
-    title = models.TextField(blank=True)
-    body = models.TextField()
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     posted_at = models.DateTimeField()
+    day = models.DateField(help_text="Local date of posted_at in settings.TIME_ZONE (report day buckets)")
     duplicate_of = models.BigIntegerField(null=True, blank=True)
     classified = models.BooleanField(default=False)
     sentiment = models.CharField(max_length=16, blank=True)
@@ -61,15 +59,31 @@ class SearchDocument(models.Model):
             models.Index(fields=["channel", "posted_at"], name="search_doc_channel_posted"),
             models.Index(fields=["sentiment", "posted_at"], name="search_doc_sentiment_posted"),
             models.Index(fields=["ticket_state"], name="search_doc_ticket_state"),
+            models.Index(fields=["indexed_at"], name="search_doc_indexed"),
         ]
 
 
+class SearchText(models.Model):
+    """The text of a document: read for hits and snippets, and (PostgreSQL) the source of `tsv`."""
+
+    document = models.OneToOneField(SearchDocument, on_delete=models.CASCADE, primary_key=True,
+                                    db_column="mention_id", related_name="content")
+    author = models.CharField(max_length=255, blank=True)
+    url = models.CharField(max_length=1000, blank=True)
+    title = models.TextField(blank=True)
+    body = models.TextField()
+
+    class Meta:
+        db_table = "search_text"
+
+
 class SearchDocumentTopic(models.Model):
-    """One topic of a document, denormalised with its date so topic filters and histograms stay indexed."""
+    """One topic of a document, with its date and day, so topic filters and histograms stay indexed."""
 
     document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="topic_rows")
     topic = models.CharField(max_length=50)
     posted_at = models.DateTimeField()
+    day = models.DateField()
 
     class Meta:
         db_table = "search_document_topic"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import connections
 from django.db.models import FloatField, QuerySet
 from django.db.models.expressions import RawSQL
@@ -9,7 +11,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from search.backends.sql import SqlBackend
-from search.models import SearchDocument
+from search.models import SearchText
 from search.query import Query
 from search.text import highlight
 
@@ -19,6 +21,12 @@ _START, _STOP = "\ue000", "\ue001"
 HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=40, MinWords=15, MaxFragments=2, FragmentDelimiter=\" … \""
 
 
+@dataclass
+class _Body:
+    mention_id: int
+    body: str
+
+
 class PostgresBackend(SqlBackend):
     name = "postgres"
 
@@ -26,20 +34,22 @@ class PostgresBackend(SqlBackend):
         qs = self.filtered(q)
         if q.text.strip():
             # A self-contained subquery: `matching` querysets are also used inside other queries.
-            qs = qs.filter(mention_id__in=RawSQL(f"SELECT mention_id FROM search_document WHERE tsv @@ {TSQUERY}", [q.text]))
+            qs = qs.filter(mention_id__in=RawSQL(f"SELECT mention_id FROM search_text WHERE tsv @@ {TSQUERY}", [q.text]))
         return qs
 
     def ranked_page(self, q: Query, offset: int, limit: int):
         if not q.text.strip():
             return super().ranked_page(q, offset, limit)
         qs = self.matching(q)
+        rank = f"SELECT ts_rank_cd(t.tsv, {TSQUERY}) FROM search_text t WHERE t.mention_id = search_document.mention_id"
         rows = qs.annotate(
-            score=RawSQL(f'ts_rank_cd("search_document"."tsv", {TSQUERY})', [q.text], output_field=FloatField())
+            score=RawSQL(f"({rank})", [q.text], output_field=FloatField())
         ).order_by("-score", "-posted_at", "-mention_id")[offset : offset + limit]
         return qs.count(), [(d, d.score) for d in rows]
 
-    def snippets(self, q: Query, docs: list[SearchDocument]) -> dict[int, str]:
+    def snippets(self, q: Query, texts: list[SearchText]) -> dict[int, str]:
         """ts_headline over the HTML-escaped text: every character of crawled text survives, escaped."""
+        docs = [_Body(t.document_id, t.body) for t in texts]
         if not q.text.strip() or not docs:
             return {d.mention_id: highlight(d.body, set()) for d in docs}
         clean = [escape(d.body.replace(_START, "").replace(_STOP, "")) for d in docs]

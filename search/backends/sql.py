@@ -12,15 +12,25 @@ from django.utils import timezone
 
 from search.backends.base import Backend
 from search.documents import InvalidDocument, validate
-from search.models import SearchDocument, SearchDocumentTopic
+from search.models import SearchDocument, SearchDocumentTopic, SearchText
 from search.query import Aggregates, ApplyResult, Hit, Query, SearchPage
 
-_MODEL_FIELDS = {f.attname for f in SearchDocument._meta.concrete_fields}
+_FACT_FIELDS = {f.attname for f in SearchDocument._meta.concrete_fields} - {"day", "indexed_at"}
 
 
-def _row(doc: dict, now: datetime) -> SearchDocument:
-    values = {k: v for k, v in doc.items() if k in _MODEL_FIELDS}
-    return SearchDocument(body=doc["text"], indexed_at=now, **values)
+def _index_tz() -> tzinfo:
+    """The zone of the stored `day` columns: the reports' zone (settings.TIME_ZONE)."""
+    return timezone.get_default_timezone()
+
+
+def _rows(doc: dict, now: datetime) -> tuple[SearchDocument, SearchText, list[SearchDocumentTopic]]:
+    day = doc["posted_at"].astimezone(_index_tz()).date()
+    facts = SearchDocument(day=day, indexed_at=now, **{k: v for k, v in doc.items() if k in _FACT_FIELDS})
+    text = SearchText(document_id=doc["mention_id"], author=doc["author"], url=doc["url"], title=doc["title"],
+                      body=doc["text"])
+    topics = [SearchDocumentTopic(document_id=doc["mention_id"], topic=t, posted_at=doc["posted_at"], day=day)
+              for t in dict.fromkeys(doc["topics"])]
+    return facts, text, topics
 
 
 class SqlBackend(Backend):
@@ -42,14 +52,14 @@ class SqlBackend(Backend):
     def _replace(self, docs: list[dict], delete_ids: list[int]) -> None:
         ids = [d["mention_id"] for d in docs] + list(delete_ids)
         SearchDocumentTopic.objects.using(self.using).filter(document_id__in=ids).delete()
+        SearchText.objects.using(self.using).filter(document_id__in=ids).delete()
         SearchDocument.objects.using(self.using).filter(mention_id__in=ids).delete()
         self._delete_fulltext(ids)
         now = timezone.now()
-        SearchDocument.objects.using(self.using).bulk_create([_row(d, now) for d in docs])
-        SearchDocumentTopic.objects.using(self.using).bulk_create(
-            [SearchDocumentTopic(document_id=d["mention_id"], topic=t, posted_at=d["posted_at"])
-             for d in docs for t in dict.fromkeys(d["topics"])]
-        )
+        rows = [_rows(d, now) for d in docs]
+        SearchDocument.objects.using(self.using).bulk_create([r[0] for r in rows])
+        SearchText.objects.using(self.using).bulk_create([r[1] for r in rows])
+        SearchDocumentTopic.objects.using(self.using).bulk_create([t for r in rows for t in r[2]])
         self._write_fulltext(docs)
 
     def apply(self, docs: list[dict], delete_ids: list[int], *, unless_newer_than: datetime | None = None) -> ApplyResult:
@@ -110,6 +120,7 @@ class SqlBackend(Backend):
     def drop(self) -> None:
         with transaction.atomic(using=self.using):
             SearchDocumentTopic.objects.using(self.using).all().delete()
+            SearchText.objects.using(self.using).all().delete()
             SearchDocument.objects.using(self.using).all().delete()
             self._delete_all_fulltext()
 
@@ -158,37 +169,45 @@ class SqlBackend(Backend):
         rows = qs.order_by("-posted_at", "-mention_id")[offset : offset + limit]
         return qs.count(), [(d, 0.0) for d in rows]
 
-    def snippets(self, q: Query, docs: list[SearchDocument]) -> dict[int, str]:
+    def snippets(self, q: Query, texts: list[SearchText]) -> dict[int, str]:
         """Return {mention id: escaped HTML snippet} for the documents of one page."""
         raise NotImplementedError
 
     def search(self, query: Query, page: int = 1, per_page: int = 20) -> SearchPage:
         page = max(1, page)
         total, rows = self.ranked_page(query, (page - 1) * per_page, per_page)
-        snippets = self.snippets(query, [d for d, _ in rows])
+        texts = SearchText.objects.using(self.using).in_bulk([d.mention_id for d, _ in rows])
+        snippets = self.snippets(query, list(texts.values()))
         hits = [
-            Hit(mention_id=d.mention_id, score=score, snippet=snippets[d.mention_id], title=d.title, source=d.source,
-                channel=d.channel, url=d.url, posted_at=d.posted_at, sentiment=d.sentiment, topics=list(d.topics),
-                ticket_id=d.ticket_id, ticket_state=d.ticket_state)
+            Hit(mention_id=d.mention_id, score=score, snippet=snippets[d.mention_id], title=texts[d.mention_id].title,
+                source=d.source, channel=d.channel, url=texts[d.mention_id].url, posted_at=d.posted_at,
+                sentiment=d.sentiment, topics=list(d.topics), ticket_id=d.ticket_id, ticket_state=d.ticket_state)
             for d, score in rows
+            if d.mention_id in texts
         ]
         return SearchPage(hits=hits, total=total, page=page, per_page=per_page, backend=self.name)
 
     def aggregate(self, query: Query, tz: tzinfo | None = None) -> Aggregates:
         tz = tz or timezone.get_current_timezone()
+        # Day buckets come from the stored `day` column when asked in the reports' zone (the usual case),
+        # and are computed per row otherwise.
+        stored_day = str(tz) == str(_index_tz())
         docs = self.matching(query)
         agg = Aggregates(total=docs.count())
         for field, counter in (("sentiment", agg.sentiment), ("channel", agg.channel), ("source", agg.source)):
             for row in docs.exclude(**{field: ""}).values(field).annotate(n=Count("pk")).order_by():
                 counter[row[field]] = row["n"]
-        for row in docs.annotate(day=TruncDate("posted_at", tzinfo=tz)).values("day").annotate(n=Count("pk")).order_by():
-            agg.volume_by_day[row["day"]] = row["n"]
+        dated = docs if stored_day else docs.annotate(local_day=TruncDate("posted_at", tzinfo=tz))
+        day = "day" if stored_day else "local_day"
+        for row in dated.values(day).annotate(n=Count("pk")).order_by():
+            agg.volume_by_day[row[day]] = row["n"]
         topics = SearchDocumentTopic.objects.using(self.using).filter(document__in=docs)
         if query.topics:
             topics = topics.filter(topic__in=query.topics)
         by_day: dict[str, dict] = defaultdict(dict)
-        for row in topics.annotate(day=TruncDate("posted_at", tzinfo=tz)).values("topic", "day").annotate(n=Count("pk")).order_by():
-            by_day[row["topic"]][row["day"]] = row["n"]
+        dated_topics = topics if stored_day else topics.annotate(local_day=TruncDate("posted_at", tzinfo=tz))
+        for row in dated_topics.values("topic", day).annotate(n=Count("pk")).order_by():
+            by_day[row["topic"]][row[day]] = row["n"]
             agg.topic[row["topic"]] += row["n"]
         agg.topic_by_day = dict(by_day)
         by_sentiment: dict[str, Counter] = defaultdict(Counter)

@@ -8,11 +8,11 @@ from search.migration_ops import VendorRunSQL
 SQLITE_FTS = "CREATE VIRTUAL TABLE search_fts USING fts5(lemmas, tokenize = 'unicode61 remove_diacritics 0')"
 
 POSTGRES_TSV = """
-ALTER TABLE search_document ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
+ALTER TABLE search_text ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('russian'::regconfig, translate(coalesce(title, ''), 'ёЁ', 'еЕ')), 'A') ||
     setweight(to_tsvector('russian'::regconfig, translate(coalesce(body, ''), 'ёЁ', 'еЕ')), 'B')
 ) STORED;
-CREATE INDEX search_document_tsv ON search_document USING gin (tsv);
+CREATE INDEX search_text_tsv ON search_text USING gin (tsv);
 """
 
 
@@ -23,6 +23,6 @@ class Migration(migrations.Migration):
         VendorRunSQL("sqlite", SQLITE_FTS, "DROP TABLE search_fts"),
         VendorRunSQL(
             "postgresql", POSTGRES_TSV,
-            "DROP INDEX search_document_tsv; ALTER TABLE search_document DROP COLUMN tsv;",
+            "DROP INDEX search_text_tsv; ALTER TABLE search_text DROP COLUMN tsv;",
         ),
     ]

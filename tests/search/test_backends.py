@@ -256,3 +256,17 @@ def test_changes_reach_the_index_through_the_outbox(backend, indexed):
     assert found(backend, indexed, ticket_states=["closed"]) == {3, 5}
     assert found(backend, indexed, topics=["question"]) == {10}
     assert backend.count() == 9
+
+
+def test_aggregates_agree_with_the_topic_report(backend, indexed):
+    """The index and the report's own pass over the database count the same thing."""
+    from reports.data import collect
+
+    start, end = datetime(2026, 11, 20, tzinfo=MSK), datetime(2026, 11, 23, tzinfo=MSK)
+    report = collect(start, end)
+    agg = aggregate(Query(classified=True, date_from=start, date_to=end), tz=MSK, backend=backend)
+    assert agg.total == report.total == 8
+    assert agg.sentiment == report.sentiment
+    assert agg.topic == dict(report.topic_totals())
+    assert agg.topic_by_day == {t: dict(days) for t, days in report.volume.items()}
+    assert agg.sentiment_by_topic == report.sentiment_by_topic
