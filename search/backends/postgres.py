@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import connections
 from django.db.models import FloatField, QuerySet
 from django.db.models.expressions import RawSQL
@@ -19,12 +17,6 @@ TSQUERY = "websearch_to_tsquery('russian'::regconfig, translate(%s, 'ёЁ', 'е�
 # Private-use characters mark matches in ts_headline's output, which is escaped before they become <mark>.
 _START, _STOP = "\ue000", "\ue001"
 HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=40, MinWords=15, MaxFragments=2, FragmentDelimiter=\" … \""
-
-
-@dataclass
-class _Body:
-    mention_id: int
-    body: str
 
 
 class PostgresBackend(SqlBackend):
@@ -49,22 +41,21 @@ class PostgresBackend(SqlBackend):
 
     def snippets(self, q: Query, texts: list[SearchText]) -> dict[int, str]:
         """ts_headline over the HTML-escaped text: every character of crawled text survives, escaped."""
-        docs = [_Body(t.document_id, t.body) for t in texts]
-        if not q.text.strip() or not docs:
-            return {d.mention_id: highlight(d.body, set()) for d in docs}
-        clean = [escape(d.body.replace(_START, "").replace(_STOP, "")) for d in docs]
+        if not q.text.strip() or not texts:
+            return {t.document_id: highlight(t.body, set()) for t in texts}
+        clean = [escape(t.body.replace(_START, "").replace(_STOP, "")) for t in texts]
         with connections[self.using].cursor() as cur:
             cur.execute(
                 f"SELECT id, ts_headline('russian'::regconfig, body, {TSQUERY}, %s) "
                 "FROM unnest(%s::bigint[], %s::text[]) AS t(id, body)",
-                [q.text, HEADLINE_OPTIONS, [d.mention_id for d in docs], clean],
+                [q.text, HEADLINE_OPTIONS, [t.document_id for t in texts], clean],
             )
             heads = dict(cur.fetchall())
         out = {}
-        for d in docs:
-            text = heads.get(d.mention_id, "")
-            if _START not in text or "<" in text:  # no match, or anything but escaped text: show plain text
-                out[d.mention_id] = highlight(d.body, set())
+        for t in texts:
+            head = heads.get(t.document_id, "")
+            if _START not in head or "<" in head:  # no match, or anything but escaped text: show plain text
+                out[t.document_id] = highlight(t.body, set())
             else:
-                out[d.mention_id] = mark_safe(text.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
+                out[t.document_id] = mark_safe(head.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
         return out

@@ -195,8 +195,9 @@ class SqlBackend(Backend):
         docs = self.matching(query)
         agg = Aggregates(total=docs.count())
         for field, counter in (("sentiment", agg.sentiment), ("channel", agg.channel), ("source", agg.source)):
-            for row in docs.exclude(**{field: ""}).values(field).annotate(n=Count("pk")).order_by():
-                counter[row[field]] = row["n"]
+            for row in docs.values(field).annotate(n=Count("pk")).order_by():
+                if row[field]:  # '' = unclassified
+                    counter[row[field]] = row["n"]
         dated = docs if stored_day else docs.annotate(local_day=TruncDate("posted_at", tzinfo=tz))
         day = "day" if stored_day else "local_day"
         for row in dated.values(day).annotate(n=Count("pk")).order_by():

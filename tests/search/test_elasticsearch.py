@@ -10,7 +10,11 @@ import uuid
 
 import pytest
 
-from search.backends.elasticsearch import MAPPING_VERSION, MAPPINGS, ElasticsearchBackend
+from search.backends.elasticsearch import (
+    MAPPING_VERSION,
+    MAPPINGS,
+    ElasticsearchBackend,
+)
 from search.documents import FIELDS
 from search.services.sync import rebuild, sync
 from tests.search.conftest import SKIP_ES
