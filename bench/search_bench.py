@@ -161,6 +161,7 @@ def main() -> None:
 
     rng = random.Random(11)
     day0 = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    starts = [day0 + timedelta(days=rng.randint(0, 60)) for _ in range(1000)]
     kinds = {
         "search: text": lambda i: search(Query(text=QUERIES[i % len(QUERIES)]), backend=backend),
         "search: text + filters": lambda i: search(Query(text=QUERIES[i % len(QUERIES)], channels=["telegram"],
@@ -168,8 +169,7 @@ def main() -> None:
         "search: text, page 5": lambda i: search(Query(text=QUERIES[i % len(QUERIES)]), page=5, backend=backend),
         "search: filters only (newest)": lambda i: search(Query(topics=[TOPICS[i % len(TOPICS)]]), backend=backend),
         "aggregate: 14-day report": lambda i: aggregate(
-            Query(classified=True, date_from=day0 + timedelta(days=rng.randint(0, 60)),
-                  date_to=day0 + timedelta(days=74)), backend=backend),
+            Query(classified=True, date_from=starts[i], date_to=starts[i] + timedelta(days=14)), backend=backend),
         "aggregate: whole index": lambda i: aggregate(Query(classified=True), backend=backend),
     }
     for name, fn in kinds.items():

@@ -78,12 +78,13 @@ class SearchText(models.Model):
 
 
 class SearchDocumentTopic(models.Model):
-    """One topic of a document, with its date and day, so topic filters and histograms stay indexed."""
+    """One topic of a document, with its date, day and sentiment: topic counts need no join."""
 
     document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="topic_rows")
     topic = models.CharField(max_length=50)
     posted_at = models.DateTimeField()
     day = models.DateField()
+    sentiment = models.CharField(max_length=16, blank=True)
 
     class Meta:
         db_table = "search_document_topic"

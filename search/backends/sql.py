@@ -28,8 +28,8 @@ def _rows(doc: dict, now: datetime) -> tuple[SearchDocument, SearchText, list[Se
     facts = SearchDocument(day=day, indexed_at=now, **{k: v for k, v in doc.items() if k in _FACT_FIELDS})
     text = SearchText(document_id=doc["mention_id"], author=doc["author"], url=doc["url"], title=doc["title"],
                       body=doc["text"])
-    topics = [SearchDocumentTopic(document_id=doc["mention_id"], topic=t, posted_at=doc["posted_at"], day=day)
-              for t in dict.fromkeys(doc["topics"])]
+    topics = [SearchDocumentTopic(document_id=doc["mention_id"], topic=t, posted_at=doc["posted_at"], day=day,
+                                  sentiment=doc["sentiment"]) for t in dict.fromkeys(doc["topics"])]
     return facts, text, topics
 
 
@@ -189,30 +189,39 @@ class SqlBackend(Backend):
 
     def aggregate(self, query: Query, tz: tzinfo | None = None) -> Aggregates:
         tz = tz or timezone.get_current_timezone()
-        # Day buckets come from the stored `day` column when asked in the reports' zone (the usual case),
-        # and are computed per row otherwise.
+        # Day buckets come from the stored `day` columns when asked in the reports' zone (the usual case),
+        # and are computed per row otherwise. Three grouped scans in all: documents by (sentiment, channel,
+        # day), documents by source, topic rows by (topic, day, sentiment).
         stored_day = str(tz) == str(_index_tz())
-        docs = self.matching(query)
-        agg = Aggregates(total=docs.count())
-        for field, counter in (("sentiment", agg.sentiment), ("channel", agg.channel), ("source", agg.source)):
-            for row in docs.values(field).annotate(n=Count("pk")).order_by():
-                if row[field]:  # '' = unclassified
-                    counter[row[field]] = row["n"]
-        dated = docs if stored_day else docs.annotate(local_day=TruncDate("posted_at", tzinfo=tz))
         day = "day" if stored_day else "local_day"
-        for row in dated.values(day).annotate(n=Count("pk")).order_by():
-            agg.volume_by_day[row[day]] = row["n"]
-        topics = SearchDocumentTopic.objects.using(self.using).filter(document__in=docs)
+        docs = self.matching(query)
+        if not stored_day:
+            docs = docs.annotate(local_day=TruncDate("posted_at", tzinfo=tz))
+        agg = Aggregates()
+        volume: Counter = Counter()
+        for row in docs.values("sentiment", "channel", day).annotate(n=Count("pk")).order_by():
+            n = row["n"]
+            agg.total += n
+            volume[row[day]] += n
+            agg.channel[row["channel"]] += n
+            if row["sentiment"]:  # '' = unclassified
+                agg.sentiment[row["sentiment"]] += n
+        agg.volume_by_day = dict(volume)
+        for row in self.matching(query).values("source").annotate(n=Count("pk")).order_by():
+            agg.source[row["source"]] = row["n"]
+        topics = SearchDocumentTopic.objects.using(self.using).filter(document__in=self.matching(query))
         if query.topics:
             topics = topics.filter(topic__in=query.topics)
-        by_day: dict[str, dict] = defaultdict(dict)
-        dated_topics = topics if stored_day else topics.annotate(local_day=TruncDate("posted_at", tzinfo=tz))
-        for row in dated_topics.values("topic", day).annotate(n=Count("pk")).order_by():
-            by_day[row["topic"]][row[day]] = row["n"]
-            agg.topic[row["topic"]] += row["n"]
-        agg.topic_by_day = dict(by_day)
+        if not stored_day:
+            topics = topics.annotate(local_day=TruncDate("posted_at", tzinfo=tz))
+        by_day: dict[str, Counter] = defaultdict(Counter)
         by_sentiment: dict[str, Counter] = defaultdict(Counter)
-        for row in topics.exclude(document__sentiment="").values("topic", "document__sentiment").annotate(n=Count("pk")).order_by():
-            by_sentiment[row["topic"]][row["document__sentiment"]] = row["n"]
+        for row in topics.values("topic", day, "sentiment").annotate(n=Count("pk")).order_by():
+            t, n = row["topic"], row["n"]
+            agg.topic[t] += n
+            by_day[t][row[day]] += n
+            if row["sentiment"]:
+                by_sentiment[t][row["sentiment"]] += n
+        agg.topic_by_day = {t: dict(days) for t, days in by_day.items()}
         agg.sentiment_by_topic = dict(by_sentiment)
         return agg
