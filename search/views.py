@@ -12,8 +12,10 @@ from search.forms import SENTIMENT_NAMES, SearchForm
 from search.models import IndexOutbox
 from search.query import BackendUnavailable
 from search.services.search import aggregate, search
+from store.models import SourceKind
 
 log = logging.getLogger(__name__)
+CHANNEL_NAMES = dict(SourceKind.choices)
 PER_PAGE = 20
 
 
@@ -42,11 +44,13 @@ def desk_search(request):
     taxonomy = load_taxonomy()
     context.update(
         results=page,
-        hits=[{"hit": h, "href": _href(h.url), "topics": [taxonomy.name(t) for t in h.topics]} for h in page.hits],
+        hits=[{"hit": h, "href": _href(h.url), "topics": [taxonomy.name(t) for t in h.topics],
+               "sentiment": SENTIMENT_NAMES.get(h.sentiment, h.sentiment), "channel": CHANNEL_NAMES.get(h.channel, h.channel)}
+              for h in page.hits],
         facets={
             "Тональность": [(SENTIMENT_NAMES.get(k, k), n) for k, n in facets.sentiment.most_common()],
             "Тема": [(taxonomy.name(k), n) for k, n in facets.topic.most_common()],
-            "Канал": facets.channel.most_common(),
+            "Канал": [(CHANNEL_NAMES.get(k, k), n) for k, n in facets.channel.most_common()],
         },
     )
     return render(request, "search/desk_search.html", context)

@@ -54,7 +54,7 @@ def test_search_shows_highlighted_hits_and_counts(embedded, dataset, moderator, 
     from responders.models import Ticket
 
     assert f'href="{reverse("desk:ticket", args=[Ticket.objects.get(mention_id=dataset.ids[1]).pk])}"' in html
-    assert "негатив 2" in html  # facet counts for the current filter
+    assert "негатив 2" in html and "Telegram 2" in html  # facet counts for the current filter
 
 
 def test_hostile_text_is_escaped(embedded, moderator, client):
