@@ -101,5 +101,5 @@ def _mount(module: str) -> None:
         main.add_command(cmd)
 
 
-for _module in ("crawlers.cli", "responders.cli", "reports.cli", "classifiers.cli"):
+for _module in ("crawlers.cli", "responders.cli", "reports.cli", "classifiers.cli", "search.cli"):
     _mount(_module)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "store",
     "responders",
     "reports",
+    "search",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +150,20 @@ if not EMAIL_BACKEND.endswith("console.EmailBackend"):
     EMAIL_HOST_USER = os.environ.get("OTKLIK_EMAIL_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("OTKLIK_EMAIL_PASSWORD", "")
     EMAIL_USE_TLS = os.environ.get("OTKLIK_EMAIL_TLS", "0") == "1"
+
+# Search index: Elasticsearch when ELASTICSEARCH_URL is set, otherwise the embedded backend of the database
+# (SQLite FTS5, or PostgreSQL full-text search). See docs/search.md.
+ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
+OTKLIK_SEARCH = {
+    "BACKEND": os.environ.get("OTKLIK_SEARCH_BACKEND", "auto"),  # auto | elasticsearch | sqlite | postgres
+    "ELASTICSEARCH_URL": ELASTICSEARCH_URL,
+    "ELASTICSEARCH_API_KEY": os.environ.get("ELASTICSEARCH_API_KEY", ""),
+    "ELASTICSEARCH_CA_CERTS": os.environ.get("ELASTICSEARCH_CA_CERTS", ""),
+    "INDEX_PREFIX": os.environ.get("OTKLIK_SEARCH_INDEX_PREFIX", "otklik"),
+    # Drain the outbox right after each commit; default: on for the embedded backends, off for Elasticsearch
+    # (there `otklik index sync` runs on a schedule).
+    "AUTO_SYNC": {"1": True, "0": False}.get(os.environ.get("OTKLIK_SEARCH_AUTO_SYNC", "")),
+}
 
 LOG_LEVEL = os.environ.get("OTKLIK_LOG_LEVEL", "WARNING")
 LOGGING = {

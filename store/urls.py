@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="desk:queue", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("desk/search/", include("search.urls")),
     path("desk/", include("responders.urls")),
     path("reports/", include("reports.urls")),
     path("csat/<str:token>/", csat, name="csat"),

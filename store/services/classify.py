@@ -10,6 +10,16 @@ from classifiers.types import Classifier
 from store.models import Classification, Mention
 
 
+def enqueue_for_index(mention_ids: list[int], reason: str) -> None:
+    """Queue these mentions for the search index (a no-op when the search app is not installed)."""
+    from django.apps import apps
+
+    if apps.is_installed("search"):
+        from search.services.outbox import enqueue
+
+        enqueue(mention_ids, reason)
+
+
 def primary_topic(topics: list[str], topic_scores: dict[str, float]) -> str:
     """The topic with the highest score among the predicted ones ('' if none)."""
     if not topics:
@@ -52,6 +62,8 @@ def classify_pending(
                 ],
                 ignore_conflicts=True,
             )
+            # bulk_create sends no post_save: tell the search index in the same transaction.
+            enqueue_for_index([m.pk for m in batch], "classification")
         done += len(batch)
         if progress:
             progress(len(batch))
