@@ -142,7 +142,8 @@ OTKLIK = {
     "TELEGRAM_API_URL": os.environ.get("OTKLIK_TELEGRAM_API_URL", ""),  # https://api.telegram.org/bot<token>
     "APPSTORE_API_URL": os.environ.get("OTKLIK_APPSTORE_API_URL", "https://api.appstoreconnect.apple.com"),
     "APPSTORE_TOKEN": os.environ.get("OTKLIK_APPSTORE_TOKEN", ""),
-    "TICKET_SEARCH_BACKEND": os.environ.get("OTKLIK_TICKET_SEARCH", ""),  # dotted path; empty = ORM search
+    # Queue search: the search index by default; empty = the ORM substring search.
+    "TICKET_SEARCH_BACKEND": os.environ.get("OTKLIK_TICKET_SEARCH", "search.integrations.narrow_tickets"),
 }
 if not EMAIL_BACKEND.endswith("console.EmailBackend"):
     EMAIL_HOST = os.environ.get("OTKLIK_EMAIL_HOST", "localhost")
