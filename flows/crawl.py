@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.tasks import crawl_task, sync_sources_task
+from flows.tasks import crawl_sources, sync_sources_task
 from store.paths import REPO_ROOT
 
 
@@ -12,7 +12,7 @@ from store.paths import REPO_ROOT
 def crawl_flow(sources: list[str] | None = None, sources_file: str | None = None) -> dict:
     """Load the sources file, then crawl all enabled sources (or `sources`); return per-source counts."""
     enabled = sync_sources_task(sources_file or default_sources_file())
-    return crawl_task(sources or enabled)
+    return crawl_sources(sources or enabled)
 
 
 def default_sources_file() -> str:

@@ -10,7 +10,7 @@ from prefect import flow
 from crawlers.snapshot_server import SNAPSHOT_DIR, SnapshotServer
 from flows.tasks import (
     classify_task,
-    crawl_task,
+    crawl_sources,
     import_orders_task,
     load_templates_task,
     report_task,
@@ -34,7 +34,7 @@ def demo_batch(snapshot_dir: str | None = None, model: str | None = None, report
     orders = import_orders_task(str(root / "orders.csv"))
     load_templates_task()
     with SnapshotServer(root) as server:
-        crawled = crawl_task(names, settings={**LOCAL_CRAWL_SETTINGS, "OTKLIK_SNAPSHOT_URL": server.url})
+        crawled = crawl_sources(names, settings={**LOCAL_CRAWL_SETTINGS, "OTKLIK_SNAPSHOT_URL": server.url})
     classified = classify_task(model)
     routed = route_task()
     report = report_task(REPORT_START, REPORT_END, report_dir or str(home() / "reports"))

@@ -38,6 +38,14 @@ def crawl_task(names: list[str] | None = None, settings: dict | None = None) -> 
     return crawl(crawl_specs(names), settings=settings).per_source
 
 
+def crawl_sources(names: list[str], settings: dict | None = None) -> dict:
+    """Run crawl_task tagged `source:<name>` per source, so Prefect tag concurrency limits apply per source.
+
+    With `prefect concurrency-limit create source:vk-search 1` a source is never crawled by two runs at once.
+    """
+    return crawl_task.with_options(tags=[f"source:{n}" for n in names])(names, settings=settings)
+
+
 @task(cache_policy=NO_CACHE)
 def import_orders_task(path: str) -> dict:
     setup()
@@ -85,3 +93,45 @@ def report_task(start: datetime, end: datetime, out_dir: str) -> dict:
 
     files = build_report(start, end, Path(out_dir))
     return {"html": str(files.html), "csv": str(files.csv), "mentions": files.data.total}
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+def index_sync_task() -> dict:
+    """Drain the search outbox into the index; an unreachable index fails the task (rows stay for the retry)."""
+    setup()
+    from search.services.sync import sync
+
+    s = sync()
+    return {k: v for k, v in vars(s).items() if isinstance(v, int)}
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+def sla_sweep_task() -> dict:
+    """Flag at-risk and breached tickets, escalate and notify once per clock, auto-assign free tickets."""
+    setup()
+    from responders.services.assignment import auto_assign
+    from responders.services.sweep import sweep
+
+    s = sweep()
+    a = auto_assign()
+    return {**vars(s), "assigned": a.assigned}
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+def outbox_task() -> dict:
+    """Publish pending replies through their channel adapters (dry run unless configured live)."""
+    setup()
+    from responders.services.outbox import send_pending
+
+    return vars(send_pending())
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+def alerts_task() -> dict:
+    """Send alerts for new spikes and negative surges (once per spike, cooldown per topic)."""
+    setup()
+    from reports.alerts import check_alerts
+
+    r = check_alerts()
+    return {"found": len(r.found), "sent": len(r.sent), "failed": len(r.failed), "known": r.known,
+            "cooling": r.cooling}

@@ -88,6 +88,27 @@ def classify(input_path, output_path, model, device, batch_size, fast) -> None:
     console.print(f"Classified {n} mentions with {clf.name} {clf.version}.")
 
 
+@main.command()
+@click.option("--time-zone", default=None, help="Time zone of the cron schedules (default: OTKLIK_TIME_ZONE).")
+def serve(time_zone: str | None) -> None:
+    """Serve the scheduled flows (hourly batch, SLA sweep, index sync, daily report) until stopped."""
+    django()
+    prefect_home()
+    from django.conf import settings
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import SCHEDULES, deployments
+
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print("No PREFECT_API_URL: using a temporary local Prefect API. For the UI and run history, start "
+                      "`prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api (docs/flows.md).")
+    for _flow, name, cron, description in SCHEDULES:
+        console.print(f"  {name:<14} {cron:<13} {description}")
+    prefect_serve(*deployments(time_zone or settings.TIME_ZONE), print_starting_message=True)
+
+
 def _mount(module: str) -> None:
     """Add a package's commands (its COMMANDS list or name → command dict) to the main group."""
     try:
