@@ -18,11 +18,11 @@ from flows.tasks import (
 
 @flow(name="batch", flow_run_name="batch")
 def batch_flow(sources: list[str] | None = None, sources_file: str | None = None, model: str | None = None,
-               crawl_settings: dict | None = None, alerts: bool = True) -> dict:
+               crawl_settings: dict | None = None, alerts: bool = True, classify_batch_size: int = 256) -> dict:
     """Run the whole pipeline once; return each stage's numbers."""
     enabled = sync_sources_task(sources_file or default_sources_file())
     result = {"crawl": crawl_sources(sources or enabled, crawl_settings)}
-    result["classify"] = classify_task(model)
+    result["classify"] = classify_task(model, classify_batch_size)
     result["route"] = route_task()
     result["index"] = index_sync_task()
     if alerts:

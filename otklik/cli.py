@@ -89,6 +89,25 @@ def classify(input_path, output_path, model, device, batch_size, fast) -> None:
 
 
 @main.command()
+@click.option("--sources-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Sources YAML (default: $OTKLIK_SOURCES or ./sources.yaml).")
+@click.option("--model", default=None, help="Classifier checkpoint directory (default: the shipped model).")
+@click.option("--classify-batch-size", type=int, default=256, show_default=True)
+@click.option("--no-alerts", is_flag=True, help="Skip the spike alert check.")
+def batch(sources_file: str | None, model: str | None, classify_batch_size: int, no_alerts: bool) -> None:
+    """Run the hourly batch once: crawl → classify → route → index → alerts."""
+    django()
+    prefect_home()
+    import json
+
+    from flows.batch import batch_flow
+
+    result = batch_flow(sources_file=sources_file, model=model, alerts=not no_alerts,
+                        classify_batch_size=classify_batch_size)
+    console.print_json(json.dumps(result, default=str))
+
+
+@main.command()
 @click.option("--time-zone", default=None, help="Time zone of the cron schedules (default: OTKLIK_TIME_ZONE).")
 def serve(time_zone: str | None) -> None:
     """Serve the scheduled flows (hourly batch, SLA sweep, index sync, daily report) until stopped."""

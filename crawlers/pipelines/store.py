@@ -9,6 +9,7 @@ from asgiref.sync import sync_to_async
 from crawlers.items import MentionItem, QuarantineItem
 from crawlers.language import detect_language
 from crawlers.parsing import parse_datetime
+from otklik.failpoints import failpoint
 
 
 def _store(item: MentionItem | QuarantineItem) -> str:
@@ -41,4 +42,5 @@ class StorePipeline:
         # The ORM is synchronous; run it off the reactor's event loop.
         outcome = await sync_to_async(_store, thread_sensitive=True)(item)
         self.stats.inc_value(f"otklik/{outcome}")
+        failpoint("crawl.item")
         return item

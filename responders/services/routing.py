@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from otklik.failpoints import failpoint
+
 from responders.config import ResponderConfig, load_config
 from responders.models import Ticket, TicketEvent, TicketState
 from responders.services.clocks import calendars
@@ -57,6 +59,7 @@ def route_pending(cfg: ResponderConfig | None = None, batch_size: int = 500) -> 
                 stats.skipped_duplicates += 1
                 continue
             ticket = open_ticket(mention, cfg)
+            failpoint("route.ticket")
             if ticket is None:
                 continue
             stats.by_kind[ticket.kind] += 1

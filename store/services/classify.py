@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from otklik.failpoints import failpoint
+
 from classifiers.types import Classifier
 from store.models import Classification, Mention
 
@@ -64,6 +66,7 @@ def classify_pending(
             )
             # bulk_create sends no post_save: tell the search index in the same transaction.
             enqueue_for_index([m.pk for m in batch], "classification")
+        failpoint("classify.batch")
         done += len(batch)
         if progress:
             progress(len(batch))
