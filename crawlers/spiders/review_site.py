@@ -1,7 +1,8 @@
 """Review sites (otzovik-style listings): one generic spider driven by a per-site selector config.
 
 A new site is an entry in crawlers/sites.yaml, not code. Selectors are CSS; a value ending
-in `::attr(x)` or `::text` works as in Scrapy. Encodings (e.g. windows-1251) come from the
+in `::attr(x)` or `::text` works as in Scrapy, `::html` keeps the element's HTML for
+conversion to text, and a value starting with `xpath:` is an XPath expression. Encodings (e.g. windows-1251) come from the
 page's headers and meta tags, which Scrapy honours.
 """
 
@@ -49,6 +50,8 @@ class ReviewSiteSpider(OtklikSpider):
         sel = self.selectors.get(key)
         if not sel:
             return ""
+        if sel.startswith("xpath:"):
+            return " ".join(v.strip() for v in node.xpath(sel[len("xpath:") :]).getall() if v.strip())
         if sel.endswith("::html"):
             return node.css(sel[: -len("::html")]).get("") or ""
         return " ".join(v.strip() for v in node.css(sel).getall() if v.strip())
