@@ -67,7 +67,7 @@ class OtklikSpider(scrapy.Spider):
         """Where the head chain stops: the newest known item, or the configured `since` date on a first run."""
         if self.state.get("newest"):
             return self.state["newest"]
-        since = parse_datetime(self.config.get("since")) if self.config.get("since") else None
+        since = parse_datetime(str(self.config["since"])) if self.config.get("since") else None
         return since.isoformat() if since else None
 
     async def start(self):
