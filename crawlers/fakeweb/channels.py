@@ -9,6 +9,7 @@ newsfeed.search JSON, otzovik-style and Yandex-Maps-style review listings, RSS 2
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html import escape
@@ -28,8 +29,16 @@ class Post:
     extra: dict = field(default_factory=dict)
 
 
+_SORTED: dict[int, tuple[list[Post], int, list[Post]]] = {}
+
+
 def _newest_first(posts: list[Post]) -> list[Post]:
-    return sorted(posts, key=lambda p: (p.date, p.id), reverse=True)
+    """The posts newest first (cached per list until it grows: benchmarks serve 100k posts)."""
+    cached = _SORTED.get(id(posts))
+    if cached is None or cached[0] is not posts or cached[1] != len(posts):
+        cached = (posts, len(posts), sorted(posts, key=lambda p: (p.date, p.id), reverse=True))
+        _SORTED[id(posts)] = cached
+    return cached[2]
 
 
 class AppStoreFeed:
@@ -72,14 +81,19 @@ class TelegramChannel:
         self.channel = channel
         self.posts: list[Post] = []
         self.per_page = per_page
+        self._by_id: tuple[int, list[Post], list[int]] = (-1, [], [])
         web.add(f"https://t.me/s/{channel}", self.page)
 
     def page(self, query: dict[str, str]) -> Reply:
         before = int(query["before"]) if query.get("before", "").isdigit() else None
-        older = sorted((p for p in self.posts if before is None or p.id < before), key=lambda p: p.id)
-        chunk = older[-self.per_page :]
+        if self._by_id[0] != len(self.posts):
+            ordered = sorted(self.posts, key=lambda p: p.id)
+            self._by_id = (len(self.posts), ordered, [p.id for p in ordered])
+        _, ordered, ids = self._by_id
+        end = len(ordered) if before is None else bisect_left(ids, before)
+        chunk = ordered[max(0, end - self.per_page) : end]
         more = ""
-        if chunk and len(older) > len(chunk):
+        if chunk and end > len(chunk):
             first = chunk[0].id
             more = (
                 '<div class="tgme_widget_message_centered js-messages_more_wrap">'

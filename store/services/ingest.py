@@ -74,15 +74,15 @@ def ingest(item: MentionInput) -> tuple[IngestResult, Mention]:
     item = validate(item)
     source = _source(item.source)
     existing = Mention.objects.filter(source=source, external_id=item.external_id).first()
-    if existing:
+    if existing is not None:
         return IngestResult.REPEAT, existing
     full_text = minhash.full_text(item.title, item.text)
     digest = content_hash(full_text)
     fp = minhash.fingerprint(full_text)
     original = None
     if fp.bands:
-        original = Mention.objects.filter(content_hash=digest, duplicate_of__isnull=True).order_by("posted_at", "id").first()
-        original = original or neardup.find_original(fp)
+        # An exact copy has the same MinHash, so it shares every band: the LSH lookup finds it too.
+        original = neardup.find_original(fp)
     try:
         with transaction.atomic():
             mention = Mention.objects.create(
@@ -109,7 +109,7 @@ def ingest(item: MentionInput) -> tuple[IngestResult, Mention]:
 
 def _source(name: str) -> Source:
     try:
-        return Source.objects.get(name=name)
+        return Source.objects.only("id", "name").get(name=name)
     except Source.DoesNotExist:
         raise InvalidItem(f"unknown source {name!r}") from None
 

@@ -7,7 +7,12 @@ from click.testing import CliRunner
 
 from otklik.cli import main
 from store.models import Source
-from store.services.sources import SourceConfigError, crawl_specs, read_sources_file, sync_sources
+from store.services.sources import (
+    SourceConfigError,
+    crawl_specs,
+    read_sources_file,
+    sync_sources,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
