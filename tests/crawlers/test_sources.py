@@ -75,3 +75,14 @@ def test_sync_keeps_state_and_cli_lists_it(tmp_path, monkeypatch):
     assert out.exit_code == 0, out.output
     line = next(line for line in out.output.splitlines() if "news" in line)
     assert "2026-11-20 10:00" in line and "from 3" in line and "ok: 2 new" in line
+
+
+@pytest.mark.django_db
+def test_admin_form_checks_spider_keys():
+    from store.admin import SourceForm
+
+    bad = SourceForm(data={"name": "tg", "kind": "telegram", "config": "{}", "schedule": "0 * * * *", "state": "{}"})
+    assert not bad.is_valid() and "needs channel" in str(bad.errors["config"])
+    good = SourceForm(data={"name": "tg", "kind": "telegram", "config": '{"channel": "skoro"}', "schedule": "0 * * * *",
+                            "state": "{}", "enabled": True})
+    assert good.is_valid(), good.errors
