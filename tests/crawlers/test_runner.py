@@ -10,7 +10,7 @@ from store.models import Mention, QuarantinedItem, Source
 from store.services.sources import crawl_specs, sync_sources
 
 MINI = Path(__file__).parent / "data" / "mini"
-LOCAL = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
+LOCAL = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_BACKOFF_BASE": 0.05}
 
 
 @pytest.fixture
