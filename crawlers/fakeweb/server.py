@@ -53,6 +53,11 @@ def flaky(handler: Handler, *failures: Reply) -> Handler:
     return answer
 
 
+def _is_robots(url: str) -> bool:
+    # Scrapy also asks the local server itself for /robots.txt, which arrives here as host "robots.txt".
+    return url.endswith("/robots.txt") or url == "https://robots.txt/"
+
+
 class FakeWeb:
     """Routes real URLs to canned or computed replies; use as a context manager."""
 
@@ -132,7 +137,7 @@ class FakeWeb:
 
     def fetched(self, prefix: str = "") -> list[str]:
         """URLs requested so far (robots.txt excluded), optionally only those starting with `prefix`."""
-        return [h.url for h in self.hits if h.url.startswith(prefix) and not h.url.endswith("/robots.txt")]
+        return [h.url for h in self.hits if h.url.startswith(prefix) and not _is_robots(h.url)]
 
     def __enter__(self) -> "FakeWeb":
         self._thread.start()

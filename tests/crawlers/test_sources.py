@@ -1,5 +1,6 @@
 """The sources file: validation with clear errors, sync into the database, the CLI listing."""
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,25 @@ def test_admin_form_checks_spider_keys():
     good = SourceForm(data={"name": "tg", "kind": "telegram", "config": '{"channel": "skoro"}', "schedule": "0 * * * *",
                             "state": "{}", "enabled": True})
     assert good.is_valid(), good.errors
+
+
+def test_cli_crawl_end_to_end(shared_db, tmp_path, monkeypatch):
+    from crawlers.fakeweb import FakeWeb, Post, RssFeed
+    from otklik.clitools import console
+    from store.models import Mention
+
+    monkeypatch.setattr(console, "width", 200)
+    path = write(tmp_path, "sources:\n  - {name: news, kind: rss, url: 'https://news.example.ru/rss.xml'}\n"
+                           "  - {name: tg, kind: telegram, channel: skoro}\n")
+    with FakeWeb() as web:
+        feed = RssFeed(web, "https://news.example.ru/rss.xml")
+        feed.posts.append(Post(1, "СкороДоставка открыла новый сортировочный центр в Казани", datetime(2026, 11, 20, tzinfo=timezone.utc),
+                               title="Новый хаб"))
+        monkeypatch.setenv("OTKLIK_SNAPSHOT_URL", web.url)
+        out = CliRunner().invoke(main, ["crawl", "news", "--sources-file", str(path)])
+        assert out.exit_code == 0, out.output
+        assert [line.split("│")[1:4] for line in out.output.splitlines() if "news" in line] == [[" news   ", " 1     ", " 1   "]]
+        assert web.fetched() == ["https://news.example.ru/rss.xml"]  # only the named source
+    assert Mention.objects.get(source__name="news").title == "Новый хаб"
+    missing = CliRunner().invoke(main, ["crawl", "nope", "--sources-file", str(path)])
+    assert missing.exit_code == 1 and "unknown or disabled source(s): nope" in missing.output
