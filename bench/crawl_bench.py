@@ -18,8 +18,8 @@ import json
 import os
 import random
 import resource
+import shutil
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -132,7 +132,10 @@ def build(n: int, web):
 
 
 def measure(n: int) -> dict:
-    home = Path(tempfile.mkdtemp(prefix=f"otklik-bench-{n}-"))
+    # Under the repository's var/ (ignored by git), not /tmp, where other jobs may clean up.
+    home = ROOT / "var" / "bench" / str(n)
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
     os.environ["OTKLIK_HOME"] = str(home)
     os.environ["DATABASE_URL"] = f"sqlite:///{home / 'bench.sqlite3'}"
     from store.django_setup import setup
