@@ -1,4 +1,4 @@
-"""Scrapy extensions: save each source's incremental state and record the run's outcome."""
+"""Scrapy extension: save each source's incremental state and record the run's outcome."""
 
 from __future__ import annotations
 
@@ -7,14 +7,32 @@ from django.utils import timezone
 from scrapy import signals
 
 
-def _save_state(source: str, state: dict, status: str) -> None:
+def _save_state(source: str, state: dict | None, status: str) -> None:
     from store.models import Source
 
-    Source.objects.filter(name=source).update(state=state, last_run_at=timezone.now(), last_status=status[:200])
+    fields = {"last_run_at": timezone.now(), "last_status": status[:200]}
+    if state is not None:
+        fields["state"] = state
+    Source.objects.filter(name=source).update(**fields)
+
+
+def run_status(reason: str, stats: dict, failed_pages: int, errors: int) -> tuple[bool, str]:
+    """Summarise a finished run in one line; True when it succeeded (then its state may be saved)."""
+    ok = reason == "finished" and not failed_pages and not errors
+    counts = (
+        f"{stats.get('otklik/new', 0)} new, {stats.get('otklik/near_duplicate', 0)} copies, "
+        f"{stats.get('otklik/repeat', 0)} known, {stats.get('otklik/quarantined', 0)} quarantined"
+    )
+    if ok:
+        return True, f"ok: {counts}"
+    why = [reason] if reason != "finished" else []
+    why += [f"{failed_pages} failed page(s)"] if failed_pages else []
+    why += [f"{errors} spider error(s)"] if errors else []
+    return False, f"failed ({', '.join(why)}), state kept: {counts}"
 
 
 class SourceStateExtension:
-    """On close, store the spider's new watermark, unless the crawl failed (then the next run retries the window)."""
+    """On close, store the spider's new state, unless the crawl failed (then the next run retries the window)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -30,11 +48,13 @@ class SourceStateExtension:
 
         spider.crawler.stats.inc_value("otklik/spider_errors")
         reason = f"spider error: {failure.type.__name__}: {failure.getErrorMessage()}"[:500]
-        return sync_to_async(quarantine, thread_sensitive=True)(spider.source, response.url, reason, response.text[:2000])
+        text = response.text[:2000] if hasattr(response, "text") else ""
+        return sync_to_async(quarantine, thread_sensitive=True)(spider.source, response.url, reason, text)
 
     async def spider_closed(self, spider, reason):
-        stats = spider.crawler.stats
-        ok = reason == "finished" and not stats.get_value("otklik/spider_errors")
-        state = spider.new_state if ok else spider.state
-        status = f"{reason}: {stats.get_value('otklik/new', 0)} new, {stats.get_value('otklik/quarantined', 0)} quarantined"
+        stats = spider.crawler.stats.get_stats()
+        ok, status = run_status(reason, stats, spider.failed_pages, int(stats.get("otklik/spider_errors", 0)))
+        state = spider.new_state if ok else None
+        spider.crawler.stats.set_value("otklik/ok", ok)
+        spider.crawler.stats.set_value("otklik/state", state if ok else spider.state)
         await sync_to_async(_save_state, thread_sensitive=True)(spider.source, state, status)

@@ -90,4 +90,7 @@ def run_in_this_process(sources: list[dict], overrides: dict) -> dict:
         robots = int(stats.get("robotstxt/response_count", 0))
         per_source[name]["pages"] = int(stats.get("response_received_count", 0)) - robots
         per_source[name]["errors"] = int(stats.get("otklik/spider_errors", 0))
+        per_source[name]["failed_pages"] = int(stats.get("otklik/failed_pages", 0))
+        per_source[name]["retries"] = int(stats.get("retry/count", 0))
+        per_source[name]["ok"] = int(bool(stats.get("otklik/ok", False)))
     return {"per_source": per_source}

@@ -23,11 +23,18 @@ DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# crawlers.middlewares.retry: wait before each retry (Retry-After, else exponential backoff).
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
+RETRY_AFTER_MAX = 300.0
 
 ITEM_PIPELINES = {
     "crawlers.pipelines.store.StorePipeline": 300,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's retries with a wait before each (Retry-After honoured), in the same place.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.retry.BackoffRetryMiddleware": 550,
     # After robots.txt (100) so robots requests are routed too; before the downloader.
     "crawlers.middlewares.snapshot.SnapshotMiddleware": 950,
 }

@@ -1,12 +1,41 @@
+from django import forms
 from django.contrib import admin
 
-from store.models import AuditEvent, Classification, Customer, Mention, Order, QuarantinedItem, Source
+from store.models import (
+    AuditEvent,
+    Classification,
+    Customer,
+    Mention,
+    Order,
+    QuarantinedItem,
+    Source,
+)
+
+
+class SourceForm(forms.ModelForm):
+    """Checks a source's spider keys the way the sources file is checked."""
+
+    class Meta:
+        model = Source
+        fields = "__all__"
+
+    def clean(self):
+        from store.services.sources import config_problem
+
+        data = super().clean()
+        if data.get("kind") and isinstance(data.get("config"), dict):
+            problem = config_problem(data["kind"], data["config"])
+            if problem:
+                self.add_error("config", f"{data['kind']} source {problem}")
+        return data
 
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    form = SourceForm
     list_display = ("name", "kind", "enabled", "schedule", "last_run_at", "last_status")
     list_filter = ("kind", "enabled")
+    search_fields = ("name",)
 
 
 @admin.register(Mention)

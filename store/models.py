@@ -81,6 +81,17 @@ class Mention(models.Model):
         return rows[-1] if rows else None
 
 
+class MentionBand(models.Model):
+    """One LSH band of an original mention's MinHash: mentions sharing a band are near-duplicate candidates."""
+
+    pk = models.CompositePrimaryKey("key", "mention")
+    key = models.BigIntegerField()
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.key}:{self.mention_id}"
+
+
 class Classification(models.Model):
     """What one model version (or a moderator's correction) says about a mention."""
 

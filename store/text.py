@@ -6,24 +6,34 @@ import hashlib
 import re
 import unicodedata
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# Invisible characters dropped from display text. U+200D (zero-width joiner) is dropped too,
+# except between two pictographs, where it glues emoji sequences such as 👨‍👩‍👧 together.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u2060\ufeff\u00ad\u200e\u200f"), None)
+_STRAY_ZWJ = re.compile(r"(?<![\u2600-\u27bf\U0001f000-\U0001faff\ufe0f])\u200d|\u200d(?![\u2600-\u27bf\U0001f000-\U0001faff])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85\v\f]")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
-_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-_MENTION = re.compile(r"(?<!\w)@\w+")
+# VK writes mentions as [id123|Имя] or [club45|Сообщество]; keep the visible name.
+_VK_MENTION = re.compile(r"\[(?:id|club|public|event)\d+\|([^\[\]|]{1,200})\]")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:ru|рф|com|net|org|su|me)/\S*", re.IGNORECASE)
+_MENTION = re.compile(r"(?<![\w@])@\w+")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_LONG_NUMBER = re.compile(r"\d{5,}")
 
 MAX_TEXT_CHARS = 20_000
+SHINGLE_CHARS = 4
 
 
 def normalize_text(text: str | None) -> str:
-    """Return display text: Unicode NFC, no control or zero-width characters, tidy whitespace, emoji kept."""
+    """Return display text: Unicode NFC, no control or invisible characters, tidy whitespace, emoji and URLs kept."""
     if not text:
         return ""
-    t = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
-    t = t.replace("\r\n", "\n").replace("\r", "\n")
-    t = _CONTROL.sub("", t)
+    t = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    t = _STRAY_ZWJ.sub("", t)
+    t = _LINE_BREAKS.sub("\n", t)
+    t = _CONTROL.sub("", t.replace("\t", " "))
+    t = _VK_MENTION.sub(r"\1", t)
     lines = [_SPACES.sub(" ", line).strip() for line in t.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
@@ -33,9 +43,21 @@ def dedup_key(text: str) -> str:
     t = normalize_text(text).lower().replace("ё", "е")
     t = _URL.sub(" ", t)
     t = _MENTION.sub(" ", t)
-    return _NON_WORD.sub(" ", t).strip()
+    return _NON_WORD.sub(" ", t).replace("_", " ").strip()
 
 
 def content_hash(text: str) -> str:
     """SHA-256 of the dedup key: equal for cross-posts and copy-paste of the same words."""
     return hashlib.sha256(dedup_key(text).encode("utf-8")).hexdigest()
+
+
+def shingles(key: str, size: int = SHINGLE_CHARS) -> set[str]:
+    """Return the character n-grams of a dedup key (the unit of near-duplicate similarity)."""
+    if len(key) <= size:
+        return {key} if key else set()
+    return {key[i : i + size] for i in range(len(key) - size + 1)}
+
+
+def long_numbers(text: str) -> set[str]:
+    """Return the numbers of five or more digits (order and tracking numbers) in a text."""
+    return set(_LONG_NUMBER.findall(text))

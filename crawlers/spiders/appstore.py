@@ -7,6 +7,7 @@ from scrapy.http import Response
 from crawlers.parsing import parse_datetime, parse_rating
 from crawlers.spiders.base import OtklikSpider
 
+LAST_PAGE = 10  # the feed serves at most 10 pages of 50 reviews
 FEED_URL = "https://itunes.apple.com/{country}/rss/customerreviews/page={page}/id={app_id}/sortBy=mostRecent/json"
 
 
@@ -22,21 +23,25 @@ class AppStoreSpider(OtklikSpider):
     def start_url(self, page: int) -> str:
         return FEED_URL.format(country=self.config.get("country", "ru"), page=page, app_id=self.config["app_id"])
 
-    async def start(self):
-        yield self.request(self.start_url(1), self.parse, cb_kwargs={"page": 1})
+    def page_request(self, cursor: int | None, chain: dict):
+        """The cursor is the feed's page number (1..10)."""
+        page = int(cursor or 1)
+        return self.request(self.start_url(page), self.parse, chain=chain, cb_kwargs={"page": page})
 
     def parse(self, response: Response, page: int):
         try:
             feed = self.load_json(response)["feed"]
+            if not isinstance(feed, dict):
+                raise TypeError("feed is not an object")
         except (ValueError, KeyError, TypeError) as exc:
-            yield self.quarantine(response.url, str(exc) or "no feed object", response.text[:2000])
+            yield self.page_failed(response.url, f"malformed feed: {exc}", response.text[:2000])
             return
         entries = feed.get("entry") or []
         if isinstance(entries, dict):  # a feed with one review has an object, not a list
             entries = [entries]
         dates = []
         for entry in entries:
-            if "im:rating" not in entry:  # older feeds start with the app's own entry
+            if not isinstance(entry, dict) or "im:rating" not in entry:  # older feeds start with the app's own entry
                 continue
             posted = parse_datetime(_label(entry, "updated"))
             dates.append(posted)
@@ -52,5 +57,4 @@ class AppStoreSpider(OtklikSpider):
                 url=response.url.split("/sortBy")[0],
                 raw={"version": _label(entry, "im:version"), "vote_sum": _label(entry, "im:voteSum")},
             )
-        if entries and page < min(self.max_pages, 10) and not self.page_is_known(dates):
-            yield self.request(self.start_url(page + 1), self.parse, cb_kwargs={"page": page + 1})
+        yield from self.follow(response, dates, page + 1 if entries and page < LAST_PAGE else None)

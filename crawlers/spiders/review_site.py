@@ -1,7 +1,8 @@
 """Review sites (otzovik-style listings): one generic spider driven by a per-site selector config.
 
 A new site is an entry in crawlers/sites.yaml, not code. Selectors are CSS; a value ending
-in `::attr(x)` or `::text` works as in Scrapy. Encodings (e.g. windows-1251) come from the
+in `::attr(x)` or `::text` works as in Scrapy, `::html` keeps the element's HTML for
+conversion to text, and a value starting with `xpath:` is an XPath expression. Encodings (e.g. windows-1251) come from the
 page's headers and meta tags, which Scrapy honours.
 """
 
@@ -41,21 +42,27 @@ class ReviewSiteSpider(OtklikSpider):
             if key not in self.selectors:
                 raise ValueError(f"review site config for {self.source!r} lacks the {key!r} selector")
 
-    async def start(self):
-        yield self.request(self.config["start_url"], self.parse, cb_kwargs={"page": 1})
+    def page_request(self, cursor: str | None, chain: dict):
+        """The cursor is the next page's URL."""
+        return self.request(cursor or self.config["start_url"], self.parse, chain=chain)
 
     def _one(self, node, key: str) -> str:
         sel = self.selectors.get(key)
         if not sel:
             return ""
+        if sel.startswith("xpath:"):
+            return " ".join(v.strip() for v in node.xpath(sel[len("xpath:") :]).getall() if v.strip())
         if sel.endswith("::html"):
             return node.css(sel[: -len("::html")]).get("") or ""
         return " ".join(v.strip() for v in node.css(sel).getall() if v.strip())
 
-    def parse(self, response: Response, page: int):
+    def parse(self, response: Response):
+        if not hasattr(response, "css"):
+            yield self.page_failed(response.url, "not an HTML page", "")
+            return
         nodes = response.css(self.selectors["item"])
-        if not nodes and page == 1:
-            yield self.quarantine(response.url, "no review items matched the site's item selector", response.text[:2000])
+        if not nodes and self.chain_of(response)["page"] == 1:
+            yield self.page_failed(response.url, "no review items matched the site's item selector", response.text[:2000])
             return
         dates = []
         id_pattern = re.compile(self.selectors.get("id_pattern", r"(.+)"))
@@ -79,5 +86,4 @@ class ReviewSiteSpider(OtklikSpider):
                 url=response.urljoin(url) if url else response.url,
             )
         nxt = self._one(response, "next_page")
-        if nxt and page < self.max_pages and not self.page_is_known(dates):
-            yield self.request(response.urljoin(nxt.split()[0]), self.parse, cb_kwargs={"page": page + 1})
+        yield from self.follow(response, dates, response.urljoin(nxt.split()[0]) if nxt and nodes else None)

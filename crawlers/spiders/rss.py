@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import feedparser
 from scrapy.http import Response
 
@@ -9,17 +11,22 @@ from crawlers.parsing import html_to_text, parse_datetime
 from crawlers.spiders.base import OtklikSpider
 
 
+def _text(response: Response) -> str:
+    return response.text if hasattr(response, "text") else response.body.decode("utf-8", "replace")
+
+
 class RssSpider(OtklikSpider):
     name = "rss"
     kind = "rss"
 
-    async def start(self):
-        yield self.request(self.config["url"], self.parse)
+    def page_request(self, cursor: None, chain: dict):
+        """A feed is one page: no cursor."""
+        return self.request(self.config["url"], self.parse, chain=chain)
 
     def parse(self, response: Response):
-        feed = feedparser.parse(response.body)
+        feed = feedparser.parse(response.body, response_headers={"content-type": response.headers.get("Content-Type", b"").decode("latin-1")})
         if feed.bozo and not feed.entries:
-            yield self.quarantine(response.url, f"malformed feed: {feed.get('bozo_exception')}", response.text[:2000])
+            yield self.page_failed(response.url, f"malformed feed: {feed.get('bozo_exception')}", _text(response)[:2000])
             return
         for entry in feed.entries:
             key = entry.get("id") or entry.get("link")
@@ -27,6 +34,8 @@ class RssSpider(OtklikSpider):
                 yield self.quarantine(response.url, "feed entry without guid or link", str(entry)[:2000])
                 continue
             posted = parse_datetime(entry.get("published") or entry.get("updated"))
+            if posted is None and entry.get("published_parsed"):
+                posted = datetime(*entry["published_parsed"][:6], tzinfo=timezone.utc)
             yield self.item(
                 key,
                 html_to_text(entry.get("summary", "")),

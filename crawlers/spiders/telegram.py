@@ -12,19 +12,25 @@ class TelegramSpider(OtklikSpider):
     name = "telegram"
     kind = "telegram"
 
-    async def start(self):
-        channel = self.config["channel"]
-        yield self.request(f"https://t.me/s/{channel}", self.parse, cb_kwargs={"page": 1})
+    def page_request(self, cursor: int | None, chain: dict):
+        """The cursor is the `before` message id of the next older page."""
+        url = f"https://t.me/s/{self.config['channel']}" + (f"?before={int(cursor)}" if cursor else "")
+        return self.request(url, self.parse, chain=chain)
 
-    def parse(self, response: Response, page: int):
+    def parse(self, response: Response):
+        if not hasattr(response, "css"):
+            yield self.page_failed(response.url, "not an HTML page", "")
+            return
         messages = response.css("div.tgme_widget_message[data-post]")
-        if not messages and page == 1 and b"tgme_channel_info" not in response.body:
-            yield self.quarantine(response.url, "not a Telegram channel preview page", response.text[:2000])
+        if not messages and not response.css(".tgme_channel_info, .tgme_channel_history"):
+            yield self.page_failed(response.url, "not a Telegram channel preview page", response.text[:2000])
             return
         dates = []
         for msg in messages:
+            if msg.css(".service_message") or "service_message" in msg.attrib.get("class", ""):
+                continue  # "channel created", "pinned a message": not feedback
             post = msg.attrib["data-post"]
-            posted = parse_datetime(msg.css("a.tgme_widget_message_date time::attr(datetime)").get())
+            posted = parse_datetime(msg.css("time[datetime]::attr(datetime)").get())
             dates.append(posted)
             text = html_to_text(msg.css(".tgme_widget_message_text.js-message_text").get())
             author = msg.css(".tgme_widget_message_from_author::text").get() or msg.css(
@@ -39,6 +45,13 @@ class TelegramSpider(OtklikSpider):
                 url=msg.css("a.tgme_widget_message_date::attr(href)").get("") or f"https://t.me/{post}",
                 raw={"views": msg.css(".tgme_widget_message_views::text").get("")},
             )
-        more = response.css("a.tme_messages_more::attr(href)").get()
-        if more and messages and page < self.max_pages and not self.page_is_known(dates):
-            yield self.request(response.urljoin(more), self.parse, cb_kwargs={"page": page + 1})
+        yield from self.follow(response, dates, _before(response) if messages else None)
+
+
+def _before(response: Response) -> int | None:
+    """The `before` id of the older page: the "more" link's data-before, else its href's ?before=."""
+    more = response.css("a.tme_messages_more[data-before]::attr(data-before)").get()
+    if not more:
+        href = response.css("a.tme_messages_more::attr(href)").get("")
+        more = href.partition("before=")[2].split("&")[0]
+    return int(more) if more.isdigit() else None

@@ -1,27 +1,47 @@
 """VK: community walls (wall.get, offset paging) and keyword search (newsfeed.search, next_from cursor).
 
 Reposts resolve to the original post: its owner_id_postid is the key, so the same post
-reached through a repost, the wall and the search is stored once.
+reached through a repost, the wall and the search is stored once. The token is read from
+the environment variable named by `token_env` (default VK_TOKEN), never from the sources file.
+API errors that mean "later" (6 too many requests, 9 flood control, 10 internal error) are
+retried with backoff by crawlers.middlewares.retry; once retries run out, or for any other
+error, the page is quarantined and the source's state is kept for the next run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timezone
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from scrapy.http import Response
 
 from crawlers.spiders.base import OtklikSpider
 
 API = "https://api.vk.com/method/"
-# VK error codes worth retrying later rather than quarantining: too many requests, flood control, server error.
-TRANSIENT_ERRORS = {6, 9, 10}
+API_HOST = "api.vk.com"
+TRANSIENT_ERRORS = {6: "too many requests per second", 9: "flood control", 10: "internal server error"}
+
+
+def transient_api_error(response: Response) -> int | None:
+    """Return the VK error code if `response` is a VK API error worth retrying later, else None."""
+    if urlsplit(response.url).hostname != API_HOST or not response.body.lstrip().startswith(b'{"error"'):
+        return None
+    try:
+        code = json.loads(response.body)["error"]["error_code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return code if code in TRANSIENT_ERRORS else None
 
 
 class VkSpider(OtklikSpider):
     name = "vk"
     kind = "vk"
+
+    @property
+    def mode(self) -> str:
+        return self.config.get("mode", "wall")
 
     def api_url(self, method: str, **params) -> str:
         params.setdefault("v", self.config.get("api_version", "5.199"))
@@ -30,64 +50,78 @@ class VkSpider(OtklikSpider):
             params["access_token"] = token
         return API + method + "?" + urlencode(params)
 
-    def page_url(self, offset: int = 0, cursor: str | None = None) -> str:
-        count = min(int(self.config.get("count", 100)), 100)
-        if self.config.get("mode", "wall") == "search":
-            params = {"q": self.config["q"], "count": min(count, 200), "extended": 1}
+    def page_request(self, cursor, chain: dict):
+        """Wall: the cursor is the offset. Search: the cursor is next_from, and the chain's floor is start_time."""
+        if self.mode == "search":
+            params = {"q": self.config["q"], "count": min(int(self.config.get("count", 200)), 200), "extended": 1}
+            if chain.get("floor"):
+                params["start_time"] = int(datetime.fromisoformat(chain["floor"]).timestamp())
             if cursor:
                 params["start_from"] = cursor
-            return self.api_url("newsfeed.search", **params)
-        owner = {"owner_id": self.config["owner_id"]} if "owner_id" in self.config else {"domain": self.config["domain"]}
-        return self.api_url("wall.get", **owner, offset=offset, count=count, extended=1)
+            url = self.api_url("newsfeed.search", **params)
+        else:
+            owner = {"owner_id": self.config["owner_id"]} if "owner_id" in self.config else {"domain": self.config["domain"]}
+            count = min(int(self.config.get("count", 100)), 100)
+            url = self.api_url("wall.get", **owner, offset=int(cursor or 0), count=count, extended=1)
+        return self.request(url, self.parse, chain=chain, cb_kwargs={"offset": int(cursor or 0) if self.mode != "search" else 0})
 
-    async def start(self):
-        yield self.request(self.page_url(), self.parse, cb_kwargs={"page": 1, "offset": 0})
-
-    def parse(self, response: Response, page: int, offset: int):
+    def parse(self, response: Response, offset: int):
         try:
             data = self.load_json(response)
+            if not isinstance(data, dict):
+                raise ValueError("malformed JSON: not an object")
         except ValueError as exc:
-            yield self.quarantine(response.url, str(exc), response.text[:2000])
+            yield self.page_failed(response.url, str(exc), response.text[:2000])
             return
         if "error" in data:
-            err = data["error"] or {}
-            reason = f"VK API error {err.get('error_code')}: {err.get('error_msg', '')}"
-            if err.get("error_code") in TRANSIENT_ERRORS:
-                self.crawler.stats.inc_value("otklik/vk_transient_errors")
-            yield self.quarantine(response.url, reason, response.text[:2000])
+            err = data["error"] if isinstance(data["error"], dict) else {}
+            code = err.get("error_code")
+            later = " (transient: retry later)" if code in TRANSIENT_ERRORS else ""
+            yield self.page_failed(response.url, f"VK API error {code}: {err.get('error_msg', '')}{later}", response.text[:2000])
             return
-        body = data.get("response") or {}
+        body = data.get("response")
+        if not isinstance(body, dict) or not isinstance(body.get("items", []), list):
+            yield self.page_failed(response.url, "VK response without items", response.text[:2000])
+            return
         items = body.get("items") or []
         names = _names(body)
         dates = []
         for post in items:
+            if not isinstance(post, dict):
+                yield self.quarantine(response.url, "VK item is not an object", str(post)[:2000])
+                continue
             # A repost is one mention whose identity is the original post; the reposter's words stay in raw.
-            original = (post.get("copy_history") or [post])[0]
+            history = [p for p in (post.get("copy_history") or [])[:1] if isinstance(p, dict)]
+            original = history[0] if history else post
             item = self._post_item(original, post, names, response)
             if item is None:
-                yield self.quarantine(response.url, "VK post without owner_id/id", str(post)[:2000])
+                yield self.quarantine(response.url, "VK post without owner_id/id", str(original)[:2000])
                 continue
-            dates.append(datetime.fromisoformat(item.posted_at) if item.posted_at else None)
+            if not post.get("is_pinned"):  # a pinned post is old news at the top of the wall
+                dates.append(item.posted_at and datetime.fromisoformat(item.posted_at))
             yield item
-        if not items or page >= self.max_pages or self.page_is_known(dates):
-            return
-        if self.config.get("mode", "wall") == "search":
-            cursor = body.get("next_from")
-            if cursor:
-                yield self.request(self.page_url(cursor=cursor), self.parse, cb_kwargs={"page": page + 1, "offset": 0})
-        elif offset + len(items) < int(body.get("count", 0)):
-            nxt = offset + len(items)
-            yield self.request(self.page_url(offset=nxt), self.parse, cb_kwargs={"page": page + 1, "offset": nxt})
+        yield from self.follow(response, dates, self._next_cursor(body, items, offset))
+
+    def _next_cursor(self, body: dict, items: list, offset: int):
+        if not items:
+            return None
+        if self.mode == "search":
+            return body.get("next_from") or None
+        nxt = offset + len(items)
+        return nxt if nxt < int(body.get("count") or 0) else None
 
     def _post_item(self, original: dict, wrapper: dict, names: dict[int, str], response: Response):
         owner, pid = original.get("owner_id"), original.get("id")
         if owner is None or pid is None:
             return None
-        posted = datetime.fromtimestamp(int(original["date"]), tz=timezone.utc) if original.get("date") else None
+        try:
+            posted = datetime.fromtimestamp(int(original["date"]), tz=timezone.utc) if original.get("date") else None
+        except (TypeError, ValueError, OverflowError, OSError):
+            posted = None
         author_id = original.get("from_id") or owner
         return self.item(
             f"{owner}_{pid}",
-            original.get("text", ""),
+            str(original.get("text") or ""),
             posted,
             response,
             author=names.get(author_id, str(author_id)),
@@ -95,14 +129,23 @@ class VkSpider(OtklikSpider):
             raw={
                 "reposted_by": f"{wrapper.get('owner_id')}_{wrapper.get('id')}" if original is not wrapper else "",
                 "repost_comment": wrapper.get("text", "") if original is not wrapper else "",
-                "likes": (original.get("likes") or {}).get("count"),
-                "comments": (original.get("comments") or {}).get("count"),
+                "likes": _count(original.get("likes")),
+                "comments": _count(original.get("comments")),
             },
         )
 
 
+def _count(value) -> int | None:
+    """VK counters come as {"count": n}."""
+    return value.get("count") if isinstance(value, dict) else None
+
+
 def _names(body: dict) -> dict[int, str]:
     """Map VK ids to display names: users are positive ids, communities negative."""
-    names = {p["id"]: f"{p.get('first_name', '')} {p.get('last_name', '')}".strip() for p in body.get("profiles") or []}
-    names.update({-g["id"]: g.get("name", "") for g in body.get("groups") or []})
+    names = {
+        p["id"]: f"{p.get('first_name', '')} {p.get('last_name', '')}".strip()
+        for p in body.get("profiles") or []
+        if isinstance(p, dict) and "id" in p
+    }
+    names.update({-g["id"]: g.get("name", "") for g in body.get("groups") or [] if isinstance(g, dict) and "id" in g})
     return names

@@ -1,4 +1,12 @@
-"""Store crawled items as mentions: exact duplicates are skipped, copies are linked to their original."""
+"""Store crawled items as mentions: exact duplicates are skipped, copies are linked to their original.
+
+Three levels of "the same":
+- the same (source, external id): a REPEAT of a stored mention, nothing is written;
+- the same words after normalisation (content hash) or a near copy (MinHash LSH, see
+  store.services.neardup) of an earlier original: stored as a NEAR_DUPLICATE with
+  `duplicate_of` pointing at the original, so it is kept but not counted as new feedback;
+- anything else is NEW and becomes an original that later copies link to.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +18,12 @@ from enum import Enum
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from store import minhash
 from store.models import Mention, QuarantinedItem, Source
-from store.text import MAX_TEXT_CHARS, content_hash, dedup_key, normalize_text
+from store.services import neardup
+from store.text import MAX_TEXT_CHARS, content_hash, normalize_text
 
-# Below this many characters of dedup key, equal texts ("спасибо!", "👍") are common
-# phrases, not copies, so they are not linked as duplicates.
-MIN_DUPLICATE_KEY_CHARS = 25
+MIN_DUPLICATE_KEY_CHARS = minhash.MIN_KEY_CHARS
 
 
 class IngestResult(str, Enum):
@@ -55,6 +63,7 @@ def validate(item: MentionInput) -> MentionInput:
     if not text and not title:
         raise InvalidItem("empty text")
     if len(text) > MAX_TEXT_CHARS:
+        item.raw = {**(item.raw or {}), "truncated_from_chars": len(text)}
         text = text[:MAX_TEXT_CHARS]
     item.text, item.title = text, title
     return item
@@ -79,16 +88,17 @@ def _has_ticket(mention: Mention) -> bool:
 def ingest(item: MentionInput) -> tuple[IngestResult, Mention]:
     """Store one item. Idempotent: the same (source, external id) is stored once."""
     item = validate(item)
-    source = Source.objects.get(name=item.source)
+    source = _source(item.source)
     existing = _same_item(source, item.external_id)
-    if existing:
+    if existing is not None:
         return IngestResult.REPEAT, existing
-    # Copies keep the words of the body, not the title (a review re-posted elsewhere gets a new title or none).
-    body = item.text or item.title
-    digest = content_hash(body)
+    full_text = minhash.full_text(item.title, item.text)
+    digest = content_hash(full_text)
+    fp = minhash.fingerprint(full_text)
     original = None
-    if len(dedup_key(body)) >= MIN_DUPLICATE_KEY_CHARS:
-        original = Mention.objects.filter(content_hash=digest, duplicate_of__isnull=True).order_by("posted_at", "id").first()
+    if fp.bands:
+        # An exact copy has the same MinHash, so it shares every band: the LSH lookup finds it too.
+        original = neardup.find_original(fp)
     # The earliest post is the original, whatever order the crawls ran in, unless the current
     # original already has a ticket (then a moderator is on it and it stays the original).
     becomes_original = original is not None and item.posted_at < original.posted_at and not _has_ticket(original)
@@ -111,10 +121,20 @@ def ingest(item: MentionInput) -> tuple[IngestResult, Mention]:
             if becomes_original:
                 Mention.objects.filter(duplicate_of=original).update(duplicate_of=mention)
                 Mention.objects.filter(pk=original.pk).update(duplicate_of=mention)
+                neardup.unindex(original)
+            if (original is None or becomes_original) and fp.bands:
+                neardup.index(mention, fp)
     except IntegrityError:
         # A concurrent writer stored it first: that is a repeat, not an error.
         return IngestResult.REPEAT, Mention.objects.get(source=source, external_id=item.external_id)
     return (IngestResult.NEAR_DUPLICATE if original else IngestResult.NEW), mention
+
+
+def _source(name: str) -> Source:
+    try:
+        return Source.objects.only("id", "name").get(name=name)
+    except Source.DoesNotExist:
+        raise InvalidItem(f"unknown source {name!r}") from None
 
 
 def quarantine(source_name: str | None, url: str, reason: str, payload: str = "") -> QuarantinedItem:

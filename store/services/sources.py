@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -9,17 +10,60 @@ import yaml
 from store.models import Source, SourceKind
 
 RESERVED = {"name", "kind", "schedule", "enabled"}
+# Spider keys each kind needs: every tuple lists alternatives, one of which must be present.
+REQUIRED = {
+    "appstore": [("app_id",)],
+    "telegram": [("channel",)],
+    "vk": [],
+    "review_site": [("start_url",), ("site", "selectors")],
+    "rss": [("url",)],
+}
 
 
 class SourceConfigError(ValueError):
     pass
 
 
+def config_problem(kind: str, config: dict) -> str | None:
+    """Say what is wrong with a source's spider keys (e.g. "needs channel"), or None if they are usable."""
+    for keys in REQUIRED.get(kind, []):
+        if not any(config.get(k) not in (None, "") for k in keys):
+            return f"needs {' or '.join(keys)}"
+    if kind == "vk":
+        mode = config.get("mode", "wall")
+        if mode not in ("wall", "search"):
+            return f"has unknown VK mode {mode!r} (wall or search)"
+        if mode == "search" and not config.get("q"):
+            return "needs q (the search query)"
+        if mode == "wall" and not (config.get("domain") or config.get("owner_id")):
+            return "needs domain or owner_id"
+    if kind == "review_site" and config.get("site"):
+        from crawlers.spiders.review_site import SITES_FILE, load_sites
+
+        if config["site"] not in load_sites():
+            return f"names unknown review site {config['site']!r} (add it to {SITES_FILE})"
+    if "max_pages" in config and not (isinstance(config["max_pages"], int) and config["max_pages"] >= 1):
+        return "has max_pages that is not a positive integer"
+    if config.get("since"):
+        from crawlers.parsing import parse_datetime
+
+        if parse_datetime(str(config["since"])) is None:
+            return f"has an unreadable since date {config['since']!r}"
+    return None
+
+
 def read_sources_file(path: str | Path) -> list[dict]:
     """Parse a sources file into [{name, kind, schedule, enabled, config}]; raise SourceConfigError if invalid."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SourceConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("sources") or [], list):
+        raise SourceConfigError(f"{path}: expected a mapping with a `sources:` list")
     out, seen = [], set()
     for i, entry in enumerate(raw.get("sources") or []):
+        if not isinstance(entry, dict):
+            raise SourceConfigError(f"{path}: source #{i + 1} is not a mapping")
         name, kind = entry.get("name"), entry.get("kind")
         if not name or not kind:
             raise SourceConfigError(f"{path}: source #{i + 1} needs a name and a kind")
@@ -27,6 +71,11 @@ def read_sources_file(path: str | Path) -> list[dict]:
             raise SourceConfigError(f"{path}: source {name!r} has unknown kind {kind!r} (one of {', '.join(SourceKind.values)})")
         if name in seen:
             raise SourceConfigError(f"{path}: duplicate source name {name!r}")
+        # YAML dates (since: 2026-01-01) become ISO strings: the config is stored as JSON.
+        config = json.loads(json.dumps({k: v for k, v in entry.items() if k not in RESERVED}, default=str))
+        problem = config_problem(kind, config)
+        if problem:
+            raise SourceConfigError(f"{path}: source {name!r} ({kind}) {problem}")
         seen.add(name)
         out.append(
             {
@@ -34,7 +83,7 @@ def read_sources_file(path: str | Path) -> list[dict]:
                 "kind": kind,
                 "schedule": entry.get("schedule", "0 * * * *"),
                 "enabled": bool(entry.get("enabled", True)),
-                "config": {k: v for k, v in entry.items() if k not in RESERVED},
+                "config": config,
             }
         )
     return out
