@@ -23,7 +23,8 @@ from store.paths import home
 REPORT_START = datetime.fromisoformat("2026-11-09T00:00:00+03:00")
 REPORT_END = datetime.fromisoformat("2026-11-24T00:00:00+03:00")
 # The snapshot server is ours and local: no need to be polite to it.
-LOCAL_CRAWL_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
+LOCAL_CRAWL_SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+                        "RETRY_BACKOFF_BASE": 0.1}
 
 
 @flow(name="demo-batch", log_prints=False)

@@ -15,7 +15,11 @@ MAX_HITS = 5000
 
 
 def narrow_tickets(tickets: QuerySet, query: str) -> QuerySet:
-    """Keep tickets whose mention matches `query` in the index, or whose order/tracking number is `query`."""
+    """Keep tickets whose mention matches `query` in the index (any word form), or in the database.
+
+    The database's substring match covers what the index has not caught up with yet (an Elasticsearch
+    outbox drains every few minutes), and order or tracking numbers.
+    """
     from responders.services.search import orm_search
 
     try:
@@ -24,7 +28,5 @@ def narrow_tickets(tickets: QuerySet, query: str) -> QuerySet:
         log.warning("search index unavailable, queue search falls back to the database: %s", exc)
         return orm_search(tickets, query)
     ids = [hit.mention_id for hit in page.hits]
-    word = query.strip()
-    return tickets.filter(
-        Q(mention_id__in=ids) | Q(order_links__order__order_number=word) | Q(order_links__order__tracking_number__iexact=word)
-    ).distinct()
+    fresh = orm_search(tickets, query).values("pk")
+    return tickets.filter(Q(mention_id__in=ids) | Q(pk__in=fresh))
