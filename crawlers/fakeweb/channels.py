@@ -212,16 +212,16 @@ class ReviewSite:
             f'<div class="item review-item" itemprop="review" data-review-id="{"" if p.extra.get("no_id") else p.id}">'
             f'<a class="user-login" href="/profile/{quote(p.author)}"><span itemprop="name">{escape(p.author)}</span></a>'
             f'<div class="rating-score" title="Оценка"><span>{p.rating or ""}</span></div>'
-            f'<div class="review-postdate">{p.extra.get("date_text") or format(p.date, "%d.%m.%Y")}</div>'
+            f'<div class="review-postdate"><span title="Дата">{p.extra.get("date_text") or format(p.date, "%d.%m.%Y")}</span></div>'
             f'<a class="review-title" href="/review_{p.id}.html">{escape(p.title or "Отзыв")}</a>'
             f'<div class="review-teaser">{escape(p.text)}</div></div>'
             for p in chunk
         )
         path = self.start_url.split("/", 3)[3]
-        pager = f'<a class="next" href="/{path}{n + 1}/">Следующая</a>' if more else ""
+        pager = f'<a class="pager-item next" href="/{path}{n + 1}/">&gt;</a>' if more else ""
         return (
             f'<html><head><meta charset="{self.encoding}"><title>Отзывы</title></head><body>'
-            f'<div class="reviews">{items}</div><div class="pager">{pager}</div></body></html>'
+            f'<div class="review-list-2">{items}</div><div class="pager">{pager}</div></body></html>'
         )
 
     def _yandex(self, chunk: list[Post], n: int, more: bool) -> str:
