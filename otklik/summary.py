@@ -41,4 +41,5 @@ def print_demo_summary(console: Console, result: dict, started: datetime) -> Non
     if new + copies == 0 and route["opened"] + route["dismissed"] == 0:
         console.print("[green]Nothing new since the last run: 0 new mentions, 0 new tickets.[/green]")
     console.print(f"Report: {result['report']['html']}")
-    console.print("Desk: `otklik manage createsuperuser` once, then `otklik desk` and open http://127.0.0.1:8000/")
+    console.print("Desk: `otklik users add NAME --role moderator` once, then `otklik desk` and open "
+                  "http://127.0.0.1:8000/")
