@@ -42,3 +42,25 @@ def has_role_filter(user, role: str) -> bool:
     from responders.roles import has_role
 
     return has_role(user, role)
+
+
+SENTIMENT_NAMES = {"negative": "негатив", "neutral": "нейтрально", "positive": "позитив"}
+
+
+@register.filter
+def topic_name(code: str) -> str:
+    """The taxonomy's Russian name of a topic code ('' stays '')."""
+    from classifiers.taxonomy import load_taxonomy
+
+    return load_taxonomy().name(code) if code else ""
+
+
+@register.filter
+def topic_names(codes) -> str:
+    """Comma-separated Russian names of a list of topic codes."""
+    return ", ".join(topic_name(c) for c in codes or [])
+
+
+@register.filter
+def sentiment_name(value: str) -> str:
+    return SENTIMENT_NAMES.get(value, value)
