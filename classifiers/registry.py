@@ -9,6 +9,7 @@ from .rules import RuleClassifier
 from .types import Classifier
 
 DEFAULT_MODEL_DIR = Path(__file__).with_name("models") / "default"
+FAST_MODEL_DIR = Path(__file__).with_name("models") / "fast"
 
 
 def load_classifier(path: str | os.PathLike | None = None, device: str = "auto") -> Classifier:
@@ -30,4 +31,6 @@ def load_classifier(path: str | os.PathLike | None = None, device: str = "auto")
 def _load_checkpoint(path: Path, device: str) -> Classifier:
     if not (path / "config.json").exists():
         raise FileNotFoundError(f"no Hugging Face checkpoint (config.json) in {path}")
-    raise NotImplementedError("transformer checkpoints are loaded once the classifier issue lands")
+    from .model import load_checkpoint
+
+    return load_checkpoint(path, device=device)
