@@ -49,7 +49,7 @@ class TrainPlan:
     device: str = "auto"
     threads: int | None = None
     weak_weight: float = 0.3
-    replay: int = 4000
+    replay: int = 3000
     correction_weight: float = 2.0
 
     def __post_init__(self):
@@ -60,7 +60,7 @@ class TrainPlan:
                                          eval_every=400, max_minutes=90, seed=self.seed)
         if self.multitask is None:
             self.multitask = StageConfig(name="multitask", epochs=4.0, lr=4e-5, batch_size=32, max_length=160,
-                                         eval_every=150, max_minutes=45, seed=self.seed, topic_loss_weight=3.0)
+                                         eval_every=200, max_minutes=45, seed=self.seed, topic_loss_weight=3.0)
 
 
 def _log_to(path: Path) -> Callable[[str], None]:
