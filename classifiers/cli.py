@@ -58,8 +58,11 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
               help="Compare with the current default on the fixed evaluation sets and promote if not worse.")
 @click.option("--force", is_flag=True, help="Promote even if the candidate is worse.")
 @click.option("--fresh", is_flag=True, help="Retrain the stages from scratch (keeps the converted base).")
+@click.option("--from-checkpoint", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Skip conversion and the sentiment stage; run the multi-task stage from this checkpoint "
+                   "(e.g. classifiers/models/default, to fold in corrections quickly).")
 def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_epochs, multitask_epochs, promote,
-              force, fresh):
+              force, fresh, from_checkpoint):
     """Convert e5, fine-tune (sentiment, then sentiment + logistics topics), tune thresholds, gate, promote."""
     import shutil
 
@@ -73,7 +76,10 @@ def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_
         # a different training set: the multi-task stage must run again
         shutil.rmtree(work / "multitask", ignore_errors=True)
     plan = TrainPlan(work_dir=work, models_dir=Path(models_dir) if models_dir else work / "models", seed=seed,
-                     corrections=Path(corrections) if corrections else None, device=device)
+                     corrections=Path(corrections) if corrections else None, device=device,
+                     start_from=Path(from_checkpoint) if from_checkpoint else None)
+    if from_checkpoint:
+        shutil.rmtree(work / "multitask", ignore_errors=True)
     if sentiment_epochs is not None:
         plan.sentiment.epochs = sentiment_epochs
     if multitask_epochs is not None:

@@ -51,6 +51,7 @@ class TrainPlan:
     weak_weight: float = 0.3
     replay: int = 3000
     correction_weight: float = 2.0
+    start_from: Path | None = None  # skip conversion + stage 1 and start stage 2 from this checkpoint
 
     def __post_init__(self):
         self.work_dir = Path(self.work_dir)
@@ -255,7 +256,7 @@ def release(plan: TrainPlan, best: Path, log, log_val: list[dict] | None, versio
     from .checkpoint import set_otklik_config
 
     tax = load_taxonomy()
-    model = AutoModelForSequenceClassification.from_pretrained(best)
+    model = AutoModelForSequenceClassification.from_pretrained(best, dtype=torch.float32)
     tok = AutoTokenizer.from_pretrained(best)
     thresholds = {}
     if log_val:
@@ -275,10 +276,14 @@ def release(plan: TrainPlan, best: Path, log, log_val: list[dict] | None, versio
 def run_training(plan: TrainPlan, until: str | None = None, version: str | None = None) -> Path | None:
     log = _log_to(plan.work_dir / "train.log")
     configure_threads(plan.threads)
-    base = ensure_base(plan, log)
-    if until == "base":
-        return base
-    s1 = run_sentiment_stage(plan, base, log)
+    if plan.start_from:
+        log(f"starting from {plan.start_from} (conversion and the sentiment stage skipped)")
+        s1 = Path(plan.start_from)
+    else:
+        base = ensure_base(plan, log)
+        if until == "base":
+            return base
+        s1 = run_sentiment_stage(plan, base, log)
     if until == "sentiment":
         return s1
     codes = load_taxonomy().codes

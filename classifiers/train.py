@@ -169,9 +169,10 @@ def build_model(base_dir: str | Path, topic_codes: Sequence[str], *, version: st
     if cfg.architectures and cfg.architectures[0].endswith("Model"):
         cfg.architectures = None
     same = has_head and old_topics == list(topic_codes)
-    model = AutoModelForSequenceClassification.from_pretrained(base_dir, config=cfg, ignore_mismatched_sizes=not same)
+    model = AutoModelForSequenceClassification.from_pretrained(base_dir, config=cfg, ignore_mismatched_sizes=not same,
+                                                               dtype=torch.float32)
     if has_head and not same:
-        old = AutoModelForSequenceClassification.from_pretrained(base_dir)
+        old = AutoModelForSequenceClassification.from_pretrained(base_dir, dtype=torch.float32)
         oh, nh = _head(old), _head(model)
         with torch.no_grad():
             rows_old = list(range(3)) + [3 + old_topics.index(c) for c in topic_codes if c in old_topics]
