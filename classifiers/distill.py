@@ -115,7 +115,7 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
 
 
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 3,
-                     work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int = 12000,
+                     work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int = 6000,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
                      max_minutes: float = 40) -> Path:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer

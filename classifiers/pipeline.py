@@ -57,10 +57,10 @@ class TrainPlan:
         self.work_dir = Path(self.work_dir)
         self.models_dir = Path(self.models_dir)
         if self.sentiment is None:
-            self.sentiment = StageConfig(name="sentiment", epochs=3.0, lr=6e-5, batch_size=32, max_length=128,
+            self.sentiment = StageConfig(name="sentiment", epochs=1.5, lr=6e-5, batch_size=32, max_length=128,
                                          eval_every=400, max_minutes=90, seed=self.seed)
         if self.multitask is None:
-            self.multitask = StageConfig(name="multitask", epochs=4.0, lr=4e-5, batch_size=32, max_length=160,
+            self.multitask = StageConfig(name="multitask", epochs=3.0, lr=4e-5, batch_size=32, max_length=160,
                                          eval_every=200, max_minutes=45, seed=self.seed, topic_loss_weight=3.0)
 
 

@@ -71,8 +71,8 @@ def promote_candidate(candidate: str | Path, *, default_dir: str | Path = DEFAUL
 
     candidate, default_dir = Path(candidate), Path(default_dir)
     archive = Path(archive_dir) if archive_dir else candidate.parent
-    cand_metrics = metrics_fn(candidate)
     if (default_dir / "config.json").exists():
+        cand_metrics = metrics_fn(candidate)
         cur_metrics = metrics_fn(default_dir)
         rows, ok = compare_metrics(cand_metrics, cur_metrics, tolerance)
         echo(format_comparison(rows))
@@ -89,7 +89,6 @@ def promote_candidate(candidate: str | Path, *, default_dir: str | Path = DEFAUL
             echo("promoting despite a worse metric (--force)")
     else:
         echo("no current default: promoting the candidate")
-        echo(json.dumps(cand_metrics, indent=1))
     tmp = default_dir.with_name(default_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(candidate, tmp, ignore=shutil.ignore_patterns("resume.pt", "*.tmp"))
