@@ -54,6 +54,8 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
 @click.option("--until", type=click.Choice(["base", "sentiment", "all"]), default="all", show_default=True)
 @click.option("--sentiment-epochs", type=float, default=None)
 @click.option("--multitask-epochs", type=float, default=None)
+@click.option("--sentiment-minutes", type=float, default=None, help="Wall-clock budget of the sentiment stage (default 90).")
+@click.option("--multitask-minutes", type=float, default=None, help="Wall-clock budget of the multi-task stage (default 45).")
 @click.option("--promote/--no-promote", default=True, show_default=True,
               help="Compare with the current default on the fixed evaluation sets and promote if not worse.")
 @click.option("--force", is_flag=True, help="Promote even if the candidate is worse.")
@@ -61,8 +63,8 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
 @click.option("--from-checkpoint", type=click.Path(file_okay=False, exists=True), default=None,
               help="Skip conversion and the sentiment stage; run the multi-task stage from this checkpoint "
                    "(e.g. classifiers/models/default, to fold in corrections quickly).")
-def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_epochs, multitask_epochs, promote,
-              force, fresh, from_checkpoint):
+def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_epochs, multitask_epochs,
+              sentiment_minutes, multitask_minutes, promote, force, fresh, from_checkpoint):
     """Convert e5, fine-tune (sentiment, then sentiment + logistics topics), tune thresholds, gate, promote."""
     import shutil
 
@@ -84,6 +86,10 @@ def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_
         plan.sentiment.epochs = sentiment_epochs
     if multitask_epochs is not None:
         plan.multitask.epochs = multitask_epochs
+    if sentiment_minutes is not None:
+        plan.sentiment.max_minutes = sentiment_minutes
+    if multitask_minutes is not None:
+        plan.multitask.max_minutes = multitask_minutes
     result = run_training(plan, until=None if until == "all" else until)
     click.echo(f"trained: {result}")
     if until == "all" and promote and result is not None:
