@@ -239,7 +239,7 @@ def render_markdown(report: dict) -> str:
         L.append(f"| **micro** | | {_fmt(mr['micro_precision'])} | {_fmt(mr['micro_recall'])} | {_fmt(mr['micro_f1'])} |{fast} "
                  f"{_fmt(rr['micro_precision'])} | {_fmt(rr['micro_recall'])} |")
         L.append(f"| **macro F1** | | | | {_fmt(mr['macro_f1'])} |" + (f" {_fmt(lg['fast']['report']['macro_f1'])} |" if lg.get("fast") else "")
-                 + f" | {_fmt(rr['macro_f1'])} (F1) |")
+                 + f" F1 {_fmt(rr['macro_f1'])} | |")
         L.append("")
     L.append(END)
     return "\n".join(L)

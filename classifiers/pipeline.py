@@ -134,11 +134,11 @@ def make_sentiment_eval(tokenizer, val: dict, device, max_length: int, batch_siz
     cache: dict = {}
 
     def evaluate(model) -> tuple[float, dict]:
-        _, _, _, _, prefix, _ = read_otklik_config(model.config)
+        _, _, _, _, prefix, model_max = read_otklik_config(model.config)
         details, parts = {}, []
         for name, rows in val.items():
             if name not in cache:
-                cache[name] = encode_rows(tokenizer, rows, [], prefix, max_length).ids
+                cache[name] = encode_rows(tokenizer, rows, [], prefix, min(max_length, model_max)).ids
             lg = predict_logits(model, cache[name], tokenizer.pad_token_id, dev, batch_size)
             ps, _ = split_probs(lg)
             pred = [SENTIMENTS[i] for i in ps.argmax(1)]
@@ -163,9 +163,9 @@ def make_multitask_eval(tokenizer, sent_val: dict, topic_val: list[dict], codes,
     def evaluate(model) -> tuple[float, dict]:
         s, details = sent_eval(model)
         if topic_val:
-            _, _, _, _, prefix, _ = read_otklik_config(model.config)
+            _, _, _, _, prefix, model_max = read_otklik_config(model.config)
             if "ids" not in cache:
-                cache["ids"] = encode_rows(tokenizer, topic_val, codes, prefix, max_length).ids
+                cache["ids"] = encode_rows(tokenizer, topic_val, codes, prefix, min(max_length, model_max)).ids
             lg = predict_logits(model, cache["ids"], tokenizer.pad_token_id, dev)
             ps, pt = split_probs(lg)
             pred_t = [[c for j, c in enumerate(codes) if pt[i, j] >= 0.5] for i in range(len(topic_val))]
@@ -183,8 +183,8 @@ def make_multitask_eval(tokenizer, sent_val: dict, topic_val: list[dict], codes,
 
 def tune_thresholds(model, tokenizer, rows: list[dict], codes, device, max_length: int) -> dict[str, float]:
     """Per-topic thresholds maximising F1 on a validation split of TRAIN (never on test)."""
-    _, _, _, _, prefix, _ = read_otklik_config(model.config)
-    ids = encode_rows(tokenizer, rows, codes, prefix, max_length).ids
+    _, _, _, _, prefix, model_max = read_otklik_config(model.config)
+    ids = encode_rows(tokenizer, rows, codes, prefix, min(max_length, model_max)).ids
     lg = predict_logits(model, ids, tokenizer.pad_token_id, resolve_device(device))
     _, pt = split_probs(lg)
     return {c: best_threshold(pt[:, j].tolist(), [c in r["topics"] for r in rows]) for j, c in enumerate(codes)}

@@ -283,7 +283,8 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
     dev = resolve_device(device)
     set_seed(cfg.seed)
     _, topic_codes, _, _, prefix, _ = read_otklik_config(model.config)
-    enc = encode_rows(tokenizer, train_rows, topic_codes, prefix, cfg.max_length)
+    max_len = min(cfg.max_length, int(getattr(model.config, "max_position_embeddings", cfg.max_length)))
+    enc = encode_rows(tokenizer, train_rows, topic_codes, prefix, max_len)
     lengths = [len(s) for s in enc.ids]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     cw = class_weights(enc.sent, cfg.class_weight_power)
