@@ -53,7 +53,7 @@ def transfer_rows(seed: int, limit: int) -> list[dict]:
     log_train, _ = logistics_splits(load_taxonomy().codes, seed)
     rng = random.Random(seed)
     rows = rng.sample(sent_train, min(limit, len(sent_train)))
-    return rows + log_train * 3  # logistics texts are few and matter most for topics
+    return rows + log_train * 2  # logistics texts are few and matter most for topics
 
 
 def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
@@ -115,7 +115,7 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
 
 
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 3,
-                     work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int = 6000,
+                     work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int = 3000,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
                      max_minutes: float = 40) -> Path:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -164,17 +164,17 @@ def aspect_experiment(work_dir: Path, base_dir: Path, device: str = "auto", echo
         r["sentiment"] = None
     labels = D.aspect_labels(train)
     tr, val = D.stratified_split(train, 0.15, 13, key=lambda r: r["domain"])
-    cfg = StageConfig(name="aspects", epochs=4, lr=6e-5, head_lr=2e-3, batch_size=16, max_length=192, eval_every=0,
-                      save_every=20, log_every=10, max_minutes=15)
-    model, tok = build_model(base_dir, labels, version="aspects", taxonomy_version=None, max_length=192)
+    cfg = StageConfig(name="aspects", epochs=3, lr=8e-5, head_lr=2e-3, batch_size=16, max_length=128, eval_every=0,
+                      save_every=10, log_every=5, max_minutes=12)
+    model, tok = build_model(base_dir, labels, version="aspects", taxonomy_version=None, max_length=128)
     best = train_stage(model, tok, tr, cfg, work_dir / "aspects", evaluate=None, device=device, log=echo)
     from transformers import AutoModelForSequenceClassification
 
     model = AutoModelForSequenceClassification.from_pretrained(best)
-    thr = tune_thresholds(model, tok, val, labels, device, 192)
+    thr = tune_thresholds(model, tok, val, labels, device, 128)
     from .checkpoint import set_otklik_config
 
-    set_otklik_config(model.config, labels, thresholds=thr, version="aspects", max_length=192)
+    set_otklik_config(model.config, labels, thresholds=thr, version="aspects", max_length=128)
     model.save_pretrained(best)
     from .model import TransformerClassifier
 

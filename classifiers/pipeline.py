@@ -49,7 +49,8 @@ class TrainPlan:
     device: str = "auto"
     threads: int | None = None
     weak_weight: float = 0.3
-    replay: int = 3000
+    replay: int = 1500
+    stage2_val_per_set: int = 400  # sentiment validation rows per set used for stage-2 model selection
     correction_weight: float = 2.0
     start_from: Path | None = None  # skip conversion + stage 1 and start stage 2 from this checkpoint
 
@@ -60,7 +61,7 @@ class TrainPlan:
             self.sentiment = StageConfig(name="sentiment", epochs=1.5, lr=6e-5, batch_size=32, max_length=128,
                                          eval_every=400, max_minutes=90, seed=self.seed)
         if self.multitask is None:
-            self.multitask = StageConfig(name="multitask", epochs=3.0, lr=4e-5, batch_size=32, max_length=160,
+            self.multitask = StageConfig(name="multitask", epochs=3.0, lr=4e-5, batch_size=32, max_length=128,
                                          eval_every=200, max_minutes=45, seed=self.seed, topic_loss_weight=3.0)
 
 
@@ -236,14 +237,16 @@ def run_multitask_stage(plan: TrainPlan, start: Path, log) -> tuple[Path, dict]:
         rng = random.Random(plan.seed)
         replay = rng.sample(sent_train, min(plan.replay, len(sent_train)))
         weak = weak_rows(sent_train, plan.weak_weight)
-        weak = rng.sample(weak, min(len(weak), max(len(log_train), 1)))
+        weak = rng.sample(weak, min(len(weak), max(len(log_train) // 2, 1)))
         corr = []
         if plan.corrections:
             corr = [{**r, "weight": plan.correction_weight} for r in D.load_corrections(plan.corrections, codes)]
         rows = log_train + weak + replay + corr
         log(f"stage multitask: logistics {len(log_train)} (+{len(log_val)} validation), weak {len(weak)}, "
             f"replay {len(replay)}, corrections {len(corr)}")
-        ev = make_multitask_eval(tok, sent_val, log_val, codes, plan.device, plan.multitask.max_length)
+        sent_val_small = {k: random.Random(plan.seed).sample(v, min(len(v), plan.stage2_val_per_set))
+                          for k, v in sent_val.items()}
+        ev = make_multitask_eval(tok, sent_val_small, log_val, codes, plan.device, plan.multitask.max_length)
         train_stage(model, tok, rows, plan.multitask, out, evaluate=ev, device=plan.device, log=log)
     return out / "best", {"logistics_val": log_val}
 
