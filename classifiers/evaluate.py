@@ -146,6 +146,23 @@ def tfidf_multilabel(train_texts, train_labels, test_texts, labels) -> list[list
     return preds
 
 
+def cached_tfidf_baseline(work_dir: Path, tests=None, echo=print) -> dict:
+    """The TF-IDF sentiment baseline, cached per evaluation-data fingerprint in work_dir."""
+    from .pipeline import sentiment_splits
+
+    cache = Path(work_dir) / "tfidf_sentiment.json"
+    fp = eval_fingerprint()
+    if cache.exists():
+        data = json.loads(cache.read_text())
+        if data.get("fingerprint") == fp:
+            return data["result"]
+    train_rows, val = sentiment_splits()
+    res = tfidf_sentiment_baseline(train_rows, val, tests or sentiment_test_sets(), echo=echo)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"fingerprint": fp, "result": res}, indent=1))
+    return res
+
+
 # --------------------------------------------------------------------------- aspects experiment
 
 
@@ -281,8 +298,7 @@ def run_evaluation(model_dir=None, device: str = "auto", fast_model=None, aspect
         echo(f"fast student {fast.version} …")
         report["sentiment"]["fast"] = _model_sentiment(fast, tests)
     echo("TF-IDF baseline (trained on the same training rows) …")
-    train_rows, val = sentiment_splits()
-    report["sentiment"]["tfidf"] = tfidf_sentiment_baseline(train_rows, val, tests, echo=echo)
+    report["sentiment"]["tfidf"] = cached_tfidf_baseline(work_dir, tests, echo)
     codes = load_taxonomy().codes
     log_test = D.load_logistics("test", known_codes=codes)
     if log_test and clf.topic_codes:
