@@ -183,6 +183,12 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
                 echo(f"  distill step {step}/{total} loss {float(loss.detach()):.4f} ({step / (time.time() - t0):.2f} steps/s)")
         ep += 1
     student.eval()
+    from .pipeline import logistics_splits, tune_thresholds
+
+    _, log_val = logistics_splits(codes, seed)
+    if log_val:  # the student's own thresholds, on the same validation split of train as the teacher's
+        student.config.otklik_topic_thresholds = tune_thresholds(student, tok, log_val, codes, device, 128)
+        echo(f"student thresholds: {student.config.otklik_topic_thresholds}")
     student.config.otklik_model_version = f"{version}-fast{len(keep)}"
     student.config.otklik_model_name = "e5-small-student-onnx-int8"
     tmp = work / "student"
