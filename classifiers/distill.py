@@ -115,9 +115,9 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
 
 
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 3,
-                     work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int = 3000,
+                     work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int = 2000,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
-                     max_minutes: float = 40) -> Path:
+                     max_minutes: float = 10) -> Path:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     configure_threads()
