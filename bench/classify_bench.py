@@ -50,6 +50,8 @@ def main(argv=None):
     ap.add_argument("--pipeline-short", type=int, default=1000)
     ap.add_argument("--pipeline-long", type=int, default=200)
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--precisions", default="auto,fp32",
+                    help="our path's precisions to measure: auto (bf16 on CPUs with native bf16), fp32, bf16")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
 
@@ -62,12 +64,15 @@ def main(argv=None):
     torch.set_num_threads(threads)
     short, long = corpora(args.short, args.long)
     res = {"device": args.device, "threads": threads, "torch": torch.__version__, "model": args.model, "results": {}}
-    clf = load_checkpoint(args.model, device=args.device)
-    clf.batch_size = args.batch_size
-    res["model_version"] = clf.version
-    for name, texts in (("short", short), ("long", long)):
-        res["results"][f"otklik_{name}"] = timed(clf.predict, texts)
-        print(name, "otklik", res["results"][f"otklik_{name}"], flush=True)
+    for prec in args.precisions.split(","):
+        clf = load_checkpoint(args.model, device=args.device, precision=prec)
+        clf.batch_size = args.batch_size
+        res["model_version"] = clf.version
+        tag = "otklik" if prec == "auto" else f"otklik_{prec}"
+        res[f"{tag}_dtype"] = str(clf.dtype)
+        for name, texts in (("short", short), ("long", long)):
+            res["results"][f"{tag}_{name}"] = timed(clf.predict, texts)
+            print(name, tag, clf.dtype, res["results"][f"{tag}_{name}"], flush=True)
     if Path(args.fast_model, "config.json").exists():
         fast = load_checkpoint(args.fast_model, device="onnx" if args.device == "cpu" else args.device)
         res["fast_model_version"] = fast.version
@@ -87,7 +92,7 @@ def main(argv=None):
     r = res["results"]
     res["ratios"] = {
         f"{who}_vs_pipeline_bs{bs}_{name}": round(r[f"{who}_{name}"]["texts_per_s"] / r[f"pipeline_bs{bs}_{name}"]["texts_per_s"], 2)
-        for who in ("otklik", "fast") if f"{who}_short" in r for bs in (1, 64) for name in ("short", "long")
+        for who in ("otklik", "otklik_fp32", "fast") if f"{who}_short" in r for bs in (1, 64) for name in ("short", "long")
     }
     print(json.dumps(res, indent=1))
     if args.json_out:

@@ -85,4 +85,5 @@ def tiny_rows() -> list[dict]:
 @pytest.fixture(autouse=True, scope="session")
 def _threads():
     os.environ.setdefault("OTKLIK_THREADS", "2")
+    os.environ.setdefault("OTKLIK_PRECISION", "fp32")
     yield
