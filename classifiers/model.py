@@ -125,7 +125,8 @@ class TransformerClassifier(_Base):
             torch.set_num_threads(n)
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForSequenceClassification.from_pretrained(path)
-        precision = os.environ.get("OTKLIK_PRECISION", precision)
+        if precision == "auto":
+            precision = os.environ.get("OTKLIK_PRECISION", "auto")
         self.dtype = torch.float32
         if self.device.type == "cuda":
             if precision in ("auto", "bf16", "fp16"):
