@@ -321,5 +321,10 @@ def run_evaluation(model_dir=None, device: str = "auto", fast_model=None, aspect
     echo(md)
     if write_docs:
         write_docs_section(md)
+        from .card import write_model_card
+
+        write_model_card(model_dir, report)
+        if fast is not None:
+            write_model_card(fast_dir, report, fast=True)
     echo(f"evaluation took {time.time() - t0:.0f}s")
     return report
