@@ -74,7 +74,7 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
         "",
         "```",
         "otklik train          # convert-e5 → sentiment stage → multi-task stage → thresholds → promotion gate",
-        "otklik distill        # the fast student" if fast else "",
+        "otklik distill        # the fast student" if fast else None,
         "otklik evaluate       # the tables below",
         "```",
         "",
