@@ -56,6 +56,7 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
 @click.option("--multitask-epochs", type=float, default=None)
 @click.option("--sentiment-minutes", type=float, default=None, help="Wall-clock budget of the sentiment stage (default 90).")
 @click.option("--multitask-minutes", type=float, default=None, help="Wall-clock budget of the multi-task stage (default 45).")
+@click.option("--topics-minutes", type=float, default=None, help="Wall-clock budget of the topic stage (default 15).")
 @click.option("--promote/--no-promote", default=True, show_default=True,
               help="Compare with the current default on the fixed evaluation sets and promote if not worse.")
 @click.option("--force", is_flag=True, help="Promote even if the candidate is worse.")
@@ -64,7 +65,7 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
               help="Skip conversion and the sentiment stage; run the multi-task stage from this checkpoint "
                    "(e.g. classifiers/models/default, to fold in corrections quickly).")
 def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_epochs, multitask_epochs,
-              sentiment_minutes, multitask_minutes, promote, force, fresh, from_checkpoint):
+              sentiment_minutes, multitask_minutes, topics_minutes, promote, force, fresh, from_checkpoint):
     """Convert e5, fine-tune (sentiment, then sentiment + logistics topics), tune thresholds, gate, promote."""
     import shutil
 
@@ -72,16 +73,18 @@ def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_
 
     work = Path(work_dir)
     if fresh:
-        for sub in ("sentiment", "multitask"):
+        for sub in ("sentiment", "multitask", "topics"):
             shutil.rmtree(work / sub, ignore_errors=True)
     if corrections:
-        # a different training set: the multi-task stage must run again
+        # a different training set: the multi-task and topic stages must run again
         shutil.rmtree(work / "multitask", ignore_errors=True)
+        shutil.rmtree(work / "topics", ignore_errors=True)
     plan = TrainPlan(work_dir=work, models_dir=Path(models_dir) if models_dir else work / "models", seed=seed,
                      corrections=Path(corrections) if corrections else None, device=device,
                      start_from=Path(from_checkpoint) if from_checkpoint else None)
     if from_checkpoint:
         shutil.rmtree(work / "multitask", ignore_errors=True)
+        shutil.rmtree(work / "topics", ignore_errors=True)
     if sentiment_epochs is not None:
         plan.sentiment.epochs = sentiment_epochs
     if multitask_epochs is not None:
@@ -90,6 +93,8 @@ def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_
         plan.sentiment.max_minutes = sentiment_minutes
     if multitask_minutes is not None:
         plan.multitask.max_minutes = multitask_minutes
+    if topics_minutes is not None:
+        plan.topics.max_minutes = topics_minutes
     result = run_training(plan, until=None if until == "all" else until)
     click.echo(f"trained: {result}")
     if until == "all" and promote and result is not None:

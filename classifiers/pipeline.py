@@ -45,6 +45,8 @@ class TrainPlan:
     max_vocab: int = MAX_VOCAB
     sentiment: StageConfig = None  # type: ignore[assignment]
     multitask: StageConfig = None  # type: ignore[assignment]
+    topics: StageConfig = None  # type: ignore[assignment]
+    topics_replay: int = 500
     corrections: Path | None = None
     device: str = "auto"
     threads: int | None = None
@@ -63,6 +65,12 @@ class TrainPlan:
         if self.multitask is None:
             self.multitask = StageConfig(name="multitask", epochs=3.0, lr=4e-5, batch_size=32, max_length=128,
                                          eval_every=200, max_minutes=45, seed=self.seed, topic_loss_weight=3.0)
+        if self.topics is None:
+            # stage 3: the topic head learns slowly from 14 rare labels (it first fits the ~7 % prior), so a
+            # topic-focused pass with positive-class weighting follows the multi-task stage
+            self.topics = StageConfig(name="topics", epochs=4.0, lr=4e-5, head_lr=3e-3, batch_size=32, max_length=128,
+                                      eval_every=0, max_minutes=15, seed=self.seed, topic_loss_weight=3.0,
+                                      topic_pos_weight_power=0.5, warmup=0.03)
 
 
 def _log_to(path: Path) -> Callable[[str], None]:
@@ -251,6 +259,29 @@ def run_multitask_stage(plan: TrainPlan, start: Path, log) -> tuple[Path, dict]:
     return out / "best", {"logistics_val": log_val}
 
 
+def run_topics_stage(plan: TrainPlan, start: Path, log) -> Path:
+    """Stage 3: authored logistics train (topics + sentiment) + a small sentiment replay, positive-weighted BCE."""
+    out = plan.work_dir / "topics"
+    tax = load_taxonomy()
+    codes = tax.codes
+    log_train, log_val = logistics_splits(codes, plan.seed)
+    sent_train, sent_val = sentiment_splits(plan.seed)
+    if not (out / "DONE").exists():
+        model, tok = build_model(start, codes, version="stage-topics", taxonomy_version=tax.version)
+        rng = random.Random(plan.seed + 3)
+        replay = rng.sample(sent_train, min(plan.topics_replay, len(sent_train)))
+        corr = []
+        if plan.corrections:
+            corr = [{**r, "weight": plan.correction_weight} for r in D.load_corrections(plan.corrections, codes)]
+        rows = log_train + replay + corr
+        log(f"stage topics: logistics {len(log_train)}, replay {len(replay)}, corrections {len(corr)}")
+        sent_val_small = {k: random.Random(plan.seed).sample(v, min(len(v), plan.stage2_val_per_set))
+                          for k, v in sent_val.items()}
+        ev = make_multitask_eval(tok, sent_val_small, log_val, codes, plan.device, plan.topics.max_length)
+        train_stage(model, tok, rows, plan.topics, out, evaluate=ev, device=plan.device, log=log)
+    return out / "best"
+
+
 def release(plan: TrainPlan, best: Path, log, log_val: list[dict] | None, version: str | None = None) -> Path:
     """Tune thresholds, stamp the version, store fp16 under models/<version>/."""
     import torch
@@ -294,4 +325,5 @@ def run_training(plan: TrainPlan, until: str | None = None, version: str | None 
         log("no authored logistics data found: releasing the sentiment stage (topic heads untrained)")
         return release(plan, s1, log, None, version)
     s2, extra = run_multitask_stage(plan, s1, log)
-    return release(plan, s2, log, extra["logistics_val"], version)
+    s3 = run_topics_stage(plan, s2, log)
+    return release(plan, s3, log, extra["logistics_val"], version)

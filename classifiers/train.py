@@ -43,6 +43,7 @@ class StageConfig:
     save_every: int = 100
     max_minutes: float | None = None
     topic_loss_weight: float = 1.0
+    topic_pos_weight_power: float = 0.0  # >0: BCE pos_weight = (negatives/positives)^power per topic, capped at 10
     class_weight_power: float = 0.5
     seed: int = 13
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
@@ -221,7 +222,16 @@ def class_weights(sent: np.ndarray, power: float, n_classes: int = 3) -> torch.T
     return torch.tensor(w / w.mean(), dtype=torch.float32)
 
 
-def multitask_loss(logits, sent, topics, tmask, weight, cw, topic_w: float, n_sent: int = 3):
+def topic_pos_weight(topics: np.ndarray, tmask: np.ndarray, power: float) -> torch.Tensor | None:
+    if power <= 0 or not topics.shape[1] or tmask.sum() == 0:
+        return None
+    lab = topics[tmask > 0]
+    pos = np.maximum(lab.sum(0), 1.0)
+    neg = np.maximum(len(lab) - lab.sum(0), 1.0)
+    return torch.tensor(np.clip((neg / pos) ** power, 1.0, 10.0), dtype=torch.float32)
+
+
+def multitask_loss(logits, sent, topics, tmask, weight, cw, topic_w: float, n_sent: int = 3, pos_weight=None):
     logits = logits.float()
     ls = logits[:, :n_sent]
     lt = logits[:, n_sent:]
@@ -231,7 +241,8 @@ def multitask_loss(logits, sent, topics, tmask, weight, cw, topic_w: float, n_se
     loss = s_loss
     t_loss = torch.zeros((), device=logits.device)
     if lt.shape[1] and tmask.sum() > 0:
-        bce = torch.nn.functional.binary_cross_entropy_with_logits(lt, topics, reduction="none").mean(1)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(
+            lt, topics, reduction="none", pos_weight=None if pos_weight is None else pos_weight.to(lt.device)).mean(1)
         tw = tmask * weight
         t_loss = (bce * tw).sum() / tw.sum().clamp(min=1.0)
         loss = loss + topic_w * t_loss
@@ -288,9 +299,11 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
     lengths = [len(s) for s in enc.ids]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     cw = class_weights(enc.sent, cfg.class_weight_power)
+    pw = topic_pos_weight(enc.topics, enc.topic_mask, cfg.topic_pos_weight_power)
     steps_per_epoch = math.ceil(len(lengths) / cfg.batch_size)
     total_steps = max(1, int(round(cfg.epochs * steps_per_epoch)))
-    log(f"[{cfg.name}] {len(lengths)} rows, {steps_per_epoch} steps/epoch, {total_steps} steps, class weights {cw.tolist()}")
+    log(f"[{cfg.name}] {len(lengths)} rows, {steps_per_epoch} steps/epoch, {total_steps} steps, class weights {cw.tolist()}"
+        + (f", topic pos_weight {[round(x, 2) for x in pw.tolist()]}" if pw is not None else ""))
     model.to(dev)
     opt = torch.optim.AdamW(_param_groups(model, cfg), betas=(0.9, 0.98), eps=1e-6)
     warm = max(1, int(cfg.warmup * total_steps))
@@ -357,7 +370,8 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
             x, m, sent, topics, tmask, weight = (t.to(dev) for t in (x, m, sent, topics, tmask, weight))
             with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
                 logits = model(input_ids=x, attention_mask=m).logits
-            loss, s_l, t_l = multitask_loss(logits, sent, topics, tmask, weight, cw, cfg.topic_loss_weight)
+            loss, s_l, t_l = multitask_loss(logits, sent, topics, tmask, weight, cw, cfg.topic_loss_weight,
+                                            pos_weight=pw)
             if scaler:
                 scaler.scale(loss).backward()
                 scaler.unscale_(opt)
