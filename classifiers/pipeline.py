@@ -46,7 +46,7 @@ class TrainPlan:
     sentiment: StageConfig = None  # type: ignore[assignment]
     multitask: StageConfig = None  # type: ignore[assignment]
     topics: StageConfig = None  # type: ignore[assignment]
-    topics_replay: int = 500
+    topics_replay: int = 2000
     corrections: Path | None = None
     device: str = "auto"
     threads: int | None = None
@@ -68,7 +68,7 @@ class TrainPlan:
         if self.topics is None:
             # stage 3: the topic head learns slowly from 14 rare labels (it first fits the ~7 % prior), so a
             # topic-focused pass with positive-class weighting follows the multi-task stage
-            self.topics = StageConfig(name="topics", epochs=4.0, lr=4e-5, head_lr=3e-3, batch_size=32, max_length=128,
+            self.topics = StageConfig(name="topics", epochs=3.0, lr=4e-5, head_lr=3e-3, batch_size=32, max_length=128,
                                       eval_every=0, max_minutes=15, seed=self.seed, topic_loss_weight=3.0,
                                       topic_pos_weight_power=0.5, warmup=0.03)
 
