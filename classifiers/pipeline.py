@@ -1,4 +1,4 @@
-"""`otklik train`: conversion → sentiment stage → multi-task (logistics topics) stage → thresholds → release.
+"""`otklik train`: conversion → sentiment stage → multi-task stage → topic stage → thresholds → release.
 
 Everything is deterministic given the data and the seed, and every step is resumable: a
 finished step leaves a `DONE` marker in its work directory and is skipped on re-run, an
@@ -8,6 +8,7 @@ unfinished one resumes from its `resume.pt`.
     work/sentiment/   stage 1: SentiRuEval tweets + RuSentiment (train splits minus validation)
     work/multitask/   stage 2: authored logistics (train minus validation) + weak labels
                       + corrections + a replay sample of stage-1 data
+    work/topics/      stage 3: authored logistics + corrections + a replay sample, positive-weighted topic loss
     models/<version>/ the release candidate (fp16, thresholds tuned on logistics validation)
 """
 
