@@ -52,6 +52,7 @@ def main(argv=None):
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--precisions", default="auto,fp32",
                     help="our path's precisions to measure: auto (bf16 on CPUs with native bf16), fp32, bf16")
+    ap.add_argument("--pipeline-batch-sizes", default="1,64")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
 
@@ -83,7 +84,8 @@ def main(argv=None):
     # fp32 like our CPU path (the shipped checkpoint is stored in fp16; fp16 matmuls on CPU would be unfair)
     pipe = pipeline("text-classification", model=args.model, tokenizer=args.model, device=dev, top_k=None,
                     dtype=torch.float32 if args.device == "cpu" else torch.float16)
-    for bs in (1, 64):
+    pbs = [int(x) for x in args.pipeline_batch_sizes.split(",")]
+    for bs in pbs:
         for name, texts, n in (("short", short, args.pipeline_short), ("long", long, args.pipeline_long)):
             sub = [clf.prefix + t for t in texts[:n]]
             fn = lambda xs, bs=bs: pipe(xs, batch_size=bs, truncation=True, max_length=clf.max_length)  # noqa: E731
@@ -92,7 +94,7 @@ def main(argv=None):
     r = res["results"]
     res["ratios"] = {
         f"{who}_vs_pipeline_bs{bs}_{name}": round(r[f"{who}_{name}"]["texts_per_s"] / r[f"pipeline_bs{bs}_{name}"]["texts_per_s"], 2)
-        for who in ("otklik", "otklik_fp32", "fast") if f"{who}_short" in r for bs in (1, 64) for name in ("short", "long")
+        for who in ("otklik", "otklik_fp32", "fast") if f"{who}_short" in r for bs in pbs for name in ("short", "long")
     }
     print(json.dumps(res, indent=1))
     if args.json_out:
