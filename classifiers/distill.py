@@ -1,0 +1,206 @@
+"""The `--fast` model: a shallow student distilled from the fine-tuned classifier, served as int8 ONNX.
+
+Student = the teacher's embeddings + `layers` of its 12 transformer layers (evenly spaced,
+last one included) + its pooler and head, then trained to match the teacher's logits
+(soft sentiment distribution, temperature 2, and topic probabilities) on the training
+texts (never on a test split), mixed with the gold labels where a row has them. Export:
+ONNX (opset 17) with dynamic batch/sequence axes, then ONNX Runtime dynamic int8
+quantisation of the MatMul weights. The directory also holds config.json + tokenizer files
+so that `load_classifier` serves it through `OnnxClassifier` with the same contract.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from . import data as D
+from .checkpoint import read_otklik_config
+from .registry import DEFAULT_MODEL_DIR, FAST_MODEL_DIR
+from .train import (_param_groups, configure_threads, encode_rows, pad_batch, predict_logits, set_seed,
+                    StageConfig, autocast_dtype, bucketed_batches)
+
+
+def student_from_teacher(teacher, layers: int):
+    """A copy of `teacher` keeping `layers` evenly spaced encoder layers (the last one always kept)."""
+    import copy
+
+    n = teacher.config.num_hidden_layers
+    keep = sorted({round(i * (n - 1) / max(1, layers - 1)) for i in range(layers)}) if layers > 1 else [n - 1]
+    student = copy.deepcopy(teacher)
+    enc = student.base_model.encoder
+    enc.layer = torch.nn.ModuleList([enc.layer[i] for i in keep])
+    student.config.num_hidden_layers = len(keep)
+    student.config.otklik_student_of = getattr(teacher.config, "otklik_model_version", None)
+    student.config.otklik_student_layers = keep
+    return student, keep
+
+
+def transfer_rows(seed: int, limit: int) -> list[dict]:
+    """Training texts for distillation: sentiment + logistics train rows (validation carved out as in training)."""
+    from .pipeline import logistics_splits, sentiment_splits
+    from .taxonomy import load_taxonomy
+
+    sent_train, _ = sentiment_splits(seed)
+    log_train, _ = logistics_splits(load_taxonomy().codes, seed)
+    rng = random.Random(seed)
+    rows = rng.sample(sent_train, min(limit, len(sent_train)))
+    return rows + log_train * 2  # logistics texts are few and matter most for topics
+
+
+def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
+    """Export `model` to `<out>/model.onnx` (int8-quantised when `quantize`) and check it against PyTorch."""
+    import onnxruntime as ort
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask):
+            return self.m(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    model = model.float().eval()
+    try:  # eager attention exports the pattern ONNX Runtime's BERT optimiser fuses into one Attention op
+        model.set_attn_implementation("eager")
+    except (AttributeError, ValueError):
+        model.config._attn_implementation = "eager"
+    wrapper = Wrapper(model).eval()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fp32 = out_dir / "model.fp32.onnx"
+    ex = tokenizer(["query: пример текста", "query: ещё один, подлиннее пример текста"], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        torch.onnx.export(wrapper, (ex["input_ids"], ex["attention_mask"]), str(fp32),
+                          input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                          dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+                                        "logits": {0: "batch"}}, opset_version=17, dynamo=False)
+    model.eval()
+    final = out_dir / "model.onnx"
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    cfg = model.config
+    opt = optimize_model(str(fp32), model_type="bert", num_heads=cfg.num_attention_heads, hidden_size=cfg.hidden_size)
+    fused = out_dir / "model.fused.onnx"
+    opt.save_model_to_file(str(fused))
+    fp32.unlink()
+    if quantize:
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(fused), str(final), weight_type=QuantType.QInt8,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        fused.unlink()
+    else:
+        fused.rename(final)
+    # check against PyTorch on a padded batch of another shape
+    texts = ["query: Курьер опоздал на три часа", "query: Спасибо!", "query: " + "очень длинный текст " * 12]
+    enc = tokenizer(texts, padding=True, truncation=True, return_tensors="pt",
+                    max_length=min(128, model.config.max_position_embeddings))
+    with torch.no_grad():
+        ref = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits.numpy()
+    sess = ort.InferenceSession(str(final), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"input_ids": enc["input_ids"].numpy(), "attention_mask": enc["attention_mask"].numpy()})[0]
+    err = float(np.abs(got - ref).max())
+    if err > (0.5 if quantize else 1e-3):
+        raise RuntimeError(f"ONNX export disagrees with PyTorch (max |Δlogit| = {err:.4f})")
+    return final
+
+
+def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 3,
+                     work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int = 2000,
+                     seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
+                     max_minutes: float = 10) -> Path:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    configure_threads()
+    set_seed(seed)
+    teacher_dir = Path(teacher) if teacher else DEFAULT_MODEL_DIR
+    out = Path(out_dir) if out_dir else FAST_MODEL_DIR
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    tok = AutoTokenizer.from_pretrained(teacher_dir)
+    t_model = AutoModelForSequenceClassification.from_pretrained(teacher_dir, dtype=torch.float32).eval()
+    sentiments, codes, thresholds, version, prefix, _ = read_otklik_config(t_model.config)
+    rows = transfer_rows(seed, limit)
+    enc = encode_rows(tok, rows, codes, prefix, 128)
+    dev = torch.device(device)
+    cache = work / f"teacher_logits_{version}_{len(rows)}.npy"
+    if cache.exists():
+        t_logits = np.load(cache)
+    else:
+        t0 = time.time()
+        echo(f"teacher logits for {len(rows)} texts …")
+        t_logits = predict_logits(t_model, enc.ids, tok.pad_token_id, dev, batch_size=64,
+                                  amp=autocast_dtype(dev, "auto"))
+        np.save(cache, t_logits)
+        echo(f"  {time.time() - t0:.0f}s")
+    student, keep = student_from_teacher(t_model, layers)
+    del t_model
+    student.train()
+    cfg = StageConfig(name="distill", lr=1e-4, head_lr=1e-4, batch_size=32, warmup=0.05)
+    opt = torch.optim.AdamW(_param_groups(student, cfg), betas=(0.9, 0.98), eps=1e-6)
+    lengths = [len(s) for s in enc.ids]
+    steps_per_epoch = math.ceil(len(lengths) / cfg.batch_size)
+    total = int(epochs * steps_per_epoch)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (0.05 * total)) * max(0.0, (total - s) / total))
+    amp = autocast_dtype(dev, "auto")
+    T, ns = 2.0, len(sentiments)
+    echo(f"student: layers {keep} of the teacher, {total} steps")
+    step, t0, deadline = 0, time.time(), time.time() + max_minutes * 60
+    tl = torch.from_numpy(t_logits)
+    ep = 0
+    while step < total and time.time() < deadline:
+        for sel in bucketed_batches(lengths, cfg.batch_size, random.Random(seed + ep)):
+            if step >= total or time.time() > deadline:
+                break
+            x, m = pad_batch([enc.ids[i] for i in sel], tok.pad_token_id)
+            with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
+                lg = student(input_ids=x.to(dev), attention_mask=m.to(dev)).logits
+            lg = lg.float()
+            tt = tl[sel].to(dev)
+            kd_s = torch.nn.functional.kl_div(torch.log_softmax(lg[:, :ns] / T, -1), torch.softmax(tt[:, :ns] / T, -1),
+                                              reduction="batchmean") * T * T
+            kd_t = torch.nn.functional.binary_cross_entropy_with_logits(lg[:, ns:], torch.sigmoid(tt[:, ns:]))
+            sent = torch.from_numpy(enc.sent[sel]).to(dev)
+            has = sent >= 0
+            hard = torch.nn.functional.cross_entropy(lg[has, :ns], sent[has]) if has.any() else lg.sum() * 0
+            loss = kd_s + 3.0 * kd_t + 0.5 * hard
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            sched.step()
+            step += 1
+            if step % 100 == 0:
+                echo(f"  distill step {step}/{total} loss {float(loss.detach()):.4f} ({step / (time.time() - t0):.2f} steps/s)")
+        ep += 1
+    student.eval()
+    from .pipeline import logistics_splits, tune_thresholds
+
+    _, log_val = logistics_splits(codes, seed)
+    if log_val:  # the student's own thresholds, on the same validation split of train as the teacher's
+        student.config.otklik_topic_thresholds = tune_thresholds(student, tok, log_val, codes, device, 128)
+        echo(f"student thresholds: {student.config.otklik_topic_thresholds}")
+    student.config.otklik_model_version = f"{version}-fast{len(keep)}"
+    student.config.otklik_model_name = "e5-small-student-onnx-int8"
+    tmp = work / "student"
+    student.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    export_onnx(student, tok, out)
+    student.config.save_pretrained(out)
+    tok.save_pretrained(out)
+    (out / "otklik_distill.json").write_text(json.dumps({"teacher": version, "layers": keep, "steps": step,
+                                                         "transfer_rows": len(rows), "seconds": round(time.time() - t0)}))
+    echo(f"fast student → {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB)")
+    return out

@@ -1,0 +1,67 @@
+"""Evaluation metrics, written out so that they can be checked by hand (see tests)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def class_f1(gold: Sequence[str], pred: Sequence[str], label: str) -> float:
+    tp = sum(1 for g, p in zip(gold, pred) if g == label and p == label)
+    fp = sum(1 for g, p in zip(gold, pred) if g != label and p == label)
+    fn = sum(1 for g, p in zip(gold, pred) if g == label and p != label)
+    return prf(tp, fp, fn)[2]
+
+
+def f1_pos_neg(gold: Sequence[str], pred: Sequence[str]) -> float:
+    """SentiRuEval metric: the mean of the F1 of `positive` and of `negative` (neutral only hurts via errors)."""
+    return (class_f1(gold, pred, "positive") + class_f1(gold, pred, "negative")) / 2
+
+
+def macro_f1(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str] = ("negative", "neutral", "positive")) -> float:
+    return sum(class_f1(gold, pred, lab) for lab in labels) / len(labels)
+
+
+def accuracy(gold: Sequence[str], pred: Sequence[str]) -> float:
+    return sum(1 for g, p in zip(gold, pred) if g == p) / len(gold) if gold else 0.0
+
+
+def multilabel_report(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], labels: Sequence[str]) -> dict:
+    """Per-label precision/recall/F1/support plus micro and macro F1 over `labels`."""
+    per = {}
+    TP = FP = FN = 0
+    for lab in labels:
+        tp = sum(1 for g, p in zip(gold, pred) if lab in g and lab in p)
+        fp = sum(1 for g, p in zip(gold, pred) if lab not in g and lab in p)
+        fn = sum(1 for g, p in zip(gold, pred) if lab in g and lab not in p)
+        p_, r_, f_ = prf(tp, fp, fn)
+        per[lab] = {"precision": p_, "recall": r_, "f1": f_, "support": tp + fn}
+        TP, FP, FN = TP + tp, FP + fp, FN + fn
+    micro = prf(TP, FP, FN)
+    present = [lab for lab in labels if per[lab]["support"] > 0]
+    macro = sum(per[lab]["f1"] for lab in present) / len(present) if present else 0.0
+    return {"per_label": per, "micro_precision": micro[0], "micro_recall": micro[1], "micro_f1": micro[2], "macro_f1": macro}
+
+
+def best_threshold(probs: Sequence[float], gold: Sequence[bool], grid: Sequence[float] | None = None,
+                   default: float = 0.5, min_positives: int = 3) -> float:
+    """The threshold on `probs` that maximises F1 for one label (ties: closest to `default`)."""
+    if sum(1 for g in gold if g) < min_positives:
+        return default
+    grid = grid or [i / 100 for i in range(5, 96, 1)]
+    best = (-1.0, 0.0, default)
+    for t in grid:
+        tp = sum(1 for p, g in zip(probs, gold) if p >= t and g)
+        fp = sum(1 for p, g in zip(probs, gold) if p >= t and not g)
+        fn = sum(1 for p, g in zip(probs, gold) if p < t and g)
+        f = prf(tp, fp, fn)[2]
+        key = (round(f, 6), -abs(t - default))
+        if key > best[:2]:
+            best = (key[0], key[1], t)
+    return float(best[2])

@@ -1,0 +1,189 @@
+"""Inference with an Otklik checkpoint: PyTorch (any Auto-loadable checkpoint) or ONNX Runtime (the fast student).
+
+The fast path: tokenise the whole batch once with the Rust tokenizer, sort by length,
+cut into batches by a token budget, pad each batch only to its own longest text,
+run under `torch.inference_mode` (fp16/bf16 on GPU), and put the results back in
+input order. See `checkpoint.py` for how the logits split into sentiment and topics.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .checkpoint import read_otklik_config
+from .train import cpu_has_bf16
+from .types import Prediction
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(1, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(1, keepdims=True)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class _Base:
+    """Shared tokenisation, batching and post-processing."""
+
+    name = "transformer"
+    version = "unversioned"
+
+    def _init_common(self, path: Path, config, tokenizer, batch_size: int, max_tokens: int):
+        self.path = Path(path)
+        self.config = config
+        self.tokenizer = tokenizer
+        self.sentiments, self.topic_codes, self.thresholds, self.version, self.prefix, self.max_length = read_otklik_config(config)
+        self.name = getattr(config, "otklik_model_name", None) or f"{config.model_type}-{self.path.name}"
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self.fallback_topic = "other" if "other" in self.topic_codes else None
+
+    # -- batching -------------------------------------------------------------------------------
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        enc = self.tokenizer([self.prefix + (t or "") for t in texts], truncation=True, max_length=self.max_length,
+                             add_special_tokens=True, return_attention_mask=False, return_token_type_ids=False)
+        return enc["input_ids"]
+
+    def batches(self, lengths: Sequence[int]):
+        """Indices sorted by length, cut where batch_size or the padded-token budget would be exceeded."""
+        order = np.argsort(np.asarray(lengths), kind="stable")
+        batch: list[int] = []
+        for i in order:
+            L = lengths[i]
+            if batch and (len(batch) >= self.batch_size or L * (len(batch) + 1) > self.max_tokens):
+                yield batch
+                batch = []
+            batch.append(int(i))
+        if batch:
+            yield batch
+
+    def pad(self, seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+        L = max(len(s) for s in seqs)
+        ids = np.full((len(seqs), L), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(seqs), L), dtype=np.int64)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = s
+            mask[i, : len(s)] = 1
+        return ids, mask
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        n_out = self.config.num_labels
+        out = np.zeros((len(texts), n_out), dtype=np.float32)
+        if not len(texts):
+            return out
+        ids = self.encode(texts)
+        for sel in self.batches([len(s) for s in ids]):
+            x, m = self.pad([ids[i] for i in sel])
+            out[sel] = self._forward(x, m)
+        return out
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- contract -------------------------------------------------------------------------------
+    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        lg = self.logits(texts)
+        ns = len(self.sentiments)
+        return _softmax(lg[:, :ns]), _sigmoid(lg[:, ns:])
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        ps, pt = self.scores(list(texts))
+        out = []
+        for i in range(len(ps)):
+            s_scores = {s: round(float(ps[i, j]), 6) for j, s in enumerate(self.sentiments)}
+            t_scores = {c: round(float(pt[i, j]), 6) for j, c in enumerate(self.topic_codes)}
+            topics = [c for j, c in enumerate(self.topic_codes) if pt[i, j] >= self.thresholds.get(c, 0.5)]
+            if not topics and self.fallback_topic:
+                topics = [self.fallback_topic]
+            topics.sort(key=lambda c: -t_scores[c])
+            out.append(Prediction(self.sentiments[int(ps[i].argmax())], s_scores, topics, t_scores))
+        return out
+
+
+class TransformerClassifier(_Base):
+    """A PyTorch Hugging Face checkpoint loaded through `AutoModelForSequenceClassification`."""
+
+    def __init__(self, path: str | os.PathLike, device: str = "auto", batch_size: int | None = None,
+                 max_tokens: int | None = None, threads: int | None = None, precision: str = "auto"):
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        path = Path(path)
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        if self.device.type == "cpu":
+            n = threads or int(os.environ.get("OTKLIK_THREADS", 0) or 0) or (os.cpu_count() or 1)
+            torch.set_num_threads(n)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForSequenceClassification.from_pretrained(path)
+        if precision == "auto":
+            precision = os.environ.get("OTKLIK_PRECISION", "auto")
+        self.dtype = torch.float32
+        if self.device.type == "cuda":
+            if precision in ("auto", "bf16", "fp16"):
+                self.dtype = torch.float16 if precision == "fp16" else (
+                    torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+        elif precision == "bf16" or (precision == "auto" and cpu_has_bf16()):
+            # CPUs with native bf16 (AVX512-BF16/AMX): ~1.3x faster, 99.7 % identical argmax on tweets
+            self.dtype = torch.bfloat16
+        model = model.to(self.device, dtype=self.dtype).eval()
+        self.model = model
+        gpu = self.device.type == "cuda"
+        self._init_common(path, model.config, tokenizer, batch_size or (256 if gpu else 64),
+                          max_tokens or (65536 if gpu else 8192))
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            x = torch.from_numpy(ids).to(self.device, non_blocking=True)
+            m = torch.from_numpy(mask).to(self.device, non_blocking=True)
+            return self.model(input_ids=x, attention_mask=m).logits.float().cpu().numpy()
+
+
+class OnnxClassifier(_Base):
+    """The same contract served by ONNX Runtime from `<dir>/model.onnx` (+ config.json, tokenizer files)."""
+
+    def __init__(self, path: str | os.PathLike, device: str = "auto", batch_size: int | None = None,
+                 max_tokens: int | None = None, threads: int | None = None, onnx_file: str = "model.onnx"):
+        import onnxruntime as ort
+        from transformers import AutoConfig, AutoTokenizer
+
+        path = Path(path)
+        opts = ort.SessionOptions()
+        n = threads or int(os.environ.get("OTKLIK_THREADS", 0) or 0) or (os.cpu_count() or 1)
+        opts.intra_op_num_threads = n
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        providers = ["CPUExecutionProvider"]
+        if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
+            providers.insert(0, "CUDAExecutionProvider")
+        self.session = ort.InferenceSession(str(path / onnx_file), opts, providers=providers)
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        config = AutoConfig.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        self._init_common(path, config, tokenizer, batch_size or 64, max_tokens or 8192)
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        return self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0].astype(np.float32)
+
+
+def load_checkpoint(path: str | os.PathLike, device: str = "auto", **kw):
+    """An ONNX student when the directory holds `model.onnx` (and no PyTorch weights), else PyTorch."""
+    path = Path(path)
+    has_torch = any((path / f).exists() for f in ("model.safetensors", "pytorch_model.bin"))
+    if (path / "model.onnx").exists() and (not has_torch or device == "onnx"):
+        return OnnxClassifier(path, device="cpu" if device == "onnx" else device, **kw)
+    return TransformerClassifier(path, device=device, **kw)

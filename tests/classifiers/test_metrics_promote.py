@@ -1,0 +1,88 @@
+"""Metrics on hand-computed examples; thresholds; the promotion gate; the corrections format."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from classifiers.metrics import best_threshold, f1_pos_neg, macro_f1, multilabel_report
+
+
+def test_f1_pos_neg_by_hand():
+    gold = ["positive", "positive", "negative", "neutral", "negative", "neutral"]
+    pred = ["positive", "neutral", "negative", "positive", "neutral", "neutral"]
+    # positive: tp=1 fp=1 fn=1 -> P=R=F1=0.5 ; negative: tp=1 fp=0 fn=1 -> P=1 R=.5 F1=2/3
+    assert f1_pos_neg(gold, pred) == pytest.approx((0.5 + 2 / 3) / 2)
+    # neutral: tp=1 fp=2 fn=1 -> P=1/3 R=1/2 F1=0.4
+    assert macro_f1(gold, pred) == pytest.approx((0.5 + 2 / 3 + 0.4) / 3)
+
+
+def test_multilabel_report_by_hand():
+    gold = [["a"], ["a", "b"], [], ["b"]]
+    pred = [["a"], ["b"], ["a"], []]
+    rep = multilabel_report(gold, pred, ["a", "b", "c"])
+    # a: tp1 fp1 fn1 -> .5 ; b: tp1 fp0 fn1 -> 2/3 ; c: no support (excluded from macro)
+    assert rep["per_label"]["a"]["f1"] == pytest.approx(0.5)
+    assert rep["per_label"]["b"]["precision"] == 1.0 and rep["per_label"]["b"]["recall"] == 0.5
+    assert rep["macro_f1"] == pytest.approx((0.5 + 2 / 3) / 2)
+    # micro: tp2 fp1 fn2 -> P 2/3 R 1/2 F 4/7
+    assert rep["micro_f1"] == pytest.approx(4 / 7)
+
+
+def test_best_threshold():
+    probs = [0.9, 0.8, 0.35, 0.3, 0.1, 0.05]
+    gold = [True, True, True, False, False, False]
+    t = best_threshold(probs, gold)
+    assert 0.30 < t <= 0.35
+    assert best_threshold([0.9, 0.1], [True, False], min_positives=3) == 0.5
+
+
+def _fake_model(path, version):
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps({"model_type": "bert", "otklik_model_version": version}))
+    (path / "weights.txt").write_text(version)
+    return path
+
+
+def test_promotion_gate_refuses_worse(tmp_path):
+    from classifiers.promote import compare_metrics, promote_candidate
+
+    default = _fake_model(tmp_path / "models" / "default", "v1")
+    good = _fake_model(tmp_path / "runs" / "v2", "v2")
+    bad = _fake_model(tmp_path / "runs" / "v3", "v3")
+    metrics = {
+        "v1": {"banks_f1pn": 0.60, "telecom_f1pn": 0.60, "rusentiment_macro_f1": 0.70, "logistics_topic_micro_f1": 0.80},
+        "v2": {"banks_f1pn": 0.62, "telecom_f1pn": 0.598, "rusentiment_macro_f1": 0.71, "logistics_topic_micro_f1": 0.81},
+        "v3": {"banks_f1pn": 0.70, "telecom_f1pn": 0.70, "rusentiment_macro_f1": 0.60, "logistics_topic_micro_f1": 0.90},
+    }
+    fn = lambda p: metrics[json.loads((p / "config.json").read_text())["otklik_model_version"]]  # noqa: E731
+    rows, ok = compare_metrics(metrics["v3"], metrics["v1"])
+    assert not ok and [r[0] for r in rows if r[4]] == ["rusentiment_macro_f1"]
+    out = []
+    assert promote_candidate(bad, default_dir=default, archive_dir=tmp_path / "archive", metrics_fn=fn, echo=out.append) is False
+    assert (default / "weights.txt").read_text() == "v1"
+    assert any("NOT promoted" in o for o in out)
+    assert promote_candidate(good, default_dir=default, archive_dir=tmp_path / "archive", metrics_fn=fn, echo=out.append)
+    assert (default / "weights.txt").read_text() == "v2"
+    assert (tmp_path / "archive" / "v1" / "weights.txt").read_text() == "v1"  # previous version kept
+    assert promote_candidate(bad, default_dir=default, archive_dir=tmp_path / "archive", metrics_fn=fn, force=True,
+                             echo=out.append)
+    assert (default / "weights.txt").read_text() == "v3"
+
+
+def test_corrections_format(tmp_path):
+    from classifiers.data import load_corrections
+
+    p = tmp_path / "c.jsonl"
+    p.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": "Курьер опоздал", "sentiment": "negative", "topics": ["delivery_delay", "nonsense"]},
+        {"text": "Спасибо", "sentiment": "positive"},
+        {"text": "", "sentiment": "negative"},
+        {"text": "Где трек?", "sentiment": None, "topics": []},
+        {"text": "ничего", "sentiment": "bogus"},
+    ]) + "\n", encoding="utf-8")
+    rows = load_corrections(p, known_codes=["delivery_delay"])
+    assert [r["text"] for r in rows] == ["Курьер опоздал", "Спасибо", "Где трек?"]
+    assert rows[0]["topics"] == ["delivery_delay"]
+    assert rows[1]["topics"] is None and rows[2]["topics"] == [] and rows[2]["sentiment"] is None
