@@ -150,7 +150,8 @@ def classify_cmd(input_path, output_path, model, device, batch_size, fast):
     click.echo(json.dumps(stats, ensure_ascii=False))
 
 
-COMMANDS = [convert_e5_cmd, train_cmd, evaluate_cmd, distill_cmd, classify_cmd]
+# `otklik classify` itself lives in otklik/cli.py (files and stored mentions); it calls classify_jsonl.
+COMMANDS = [convert_e5_cmd, train_cmd, evaluate_cmd, distill_cmd]
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

@@ -69,9 +69,10 @@ def classify(input_path, output_path, model, device, batch_size, fast) -> None:
     if input_path:
         if not output_path:
             raise click.UsageError("--output is required with --input")
-        from classifiers.cli import classify_jsonl
+        from classifiers.jsonl import classify_jsonl
 
-        classify_jsonl(input_path, output_path, model=model, device=device, batch_size=batch_size, fast=fast)
+        stats = classify_jsonl(input_path, output_path, model=model, device=device, batch_size=batch_size, fast=fast)
+        console.print(f"{output_path}: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
         return
     django()
     from classifiers.registry import load_classifier
