@@ -91,8 +91,12 @@ def report_task(start: datetime, end: datetime, out_dir: str) -> dict:
     setup()
     from reports.build import build_report
 
+    from django.utils import timezone
+
     files = build_report(start, end, Path(out_dir))
-    return {"html": str(files.html), "csv": str(files.csv), "mentions": files.data.total}
+    spikes = [{"topic": s.topic, "peak": timezone.localtime(s.peak_at).date().isoformat(), "count": s.count}
+              for s in files.data.spikes]
+    return {"html": str(files.html), "csv": str(files.csv), "mentions": files.data.total, "spikes": spikes}
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)

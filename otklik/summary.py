@@ -9,6 +9,12 @@ from rich.console import Console
 from rich.table import Table
 
 
+def taxonomy_name(code: str) -> str:
+    from classifiers.taxonomy import load_taxonomy
+
+    return "негатив по всем темам" if code == "*" else load_taxonomy().name(code)
+
+
 def print_demo_summary(console: Console, result: dict, started: datetime) -> None:
     from classifiers.taxonomy import load_taxonomy
     from store.models import Classification
@@ -40,6 +46,7 @@ def print_demo_summary(console: Console, result: dict, started: datetime) -> Non
                   f"{route['linked_to_order']} linked to an order.")
     if new + copies == 0 and route["opened"] + route["dismissed"] == 0:
         console.print("[green]Nothing new since the last run: 0 new mentions, 0 new tickets.[/green]")
-    console.print(f"Report: {result['report']['html']}")
+    spikes = ", ".join(f"{taxonomy_name(s['topic'])} {s['peak']}" for s in result["report"].get("spikes", []))
+    console.print(f"Report: {result['report']['html']}" + (f" (spikes: {spikes})" if spikes else ""))
     console.print("Desk: `otklik users add NAME --role moderator` once, then `otklik desk` and open "
                   "http://127.0.0.1:8000/")

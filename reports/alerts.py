@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from classifiers.taxonomy import load_taxonomy
 from reports.config import AlertConfig, load_config
-from reports.data import SpikeReport, bucket_length, bucket_of, load_rows
+from reports.data import SpikeReport, bucket_length, bucket_of, collection_start, load_rows
 from reports.models import Alert
 from reports.surges import find_spikes
 
@@ -40,7 +40,7 @@ def detect(now: datetime, config: AlertConfig) -> list[SpikeReport]:
     rows = load_rows(bucket_of(start - params.window * bucket_length(params.bucket), params.bucket, tz), now)
     names = {t.code: t.name for t in load_taxonomy().topics}
     return find_spikes([r for r in rows if not r.brand], start, now, params, names, tz, terms=config.terms,
-                       quotes=config.quotes, negative=config.negative_surge)
+                       quotes=config.quotes, negative=config.negative_surge, data_start=collection_start())
 
 
 def _num(x: float) -> str:

@@ -147,6 +147,13 @@ def bucket_length(bucket: str) -> timedelta:
     return timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
 
 
+def collection_start() -> datetime | None:
+    """When collection began: the earliest stored mention (spike baselines do not reach before it)."""
+    from django.db.models import Min
+
+    return Mention.objects.aggregate(first=Min("posted_at"))["first"]
+
+
 def load_rows(start: datetime, end: datetime, sources: list[str] | None = None,
               topics: list[str] | None = None) -> list[Row]:
     """Original classified mentions posted in [start, end); with `topics`, only those topics are kept.
@@ -225,6 +232,6 @@ def collect(start: datetime, end: datetime, sources: list[str] | None = None, to
         sentiment_by_topic=dict(by_topic), sentiment_by_channel=dict(by_channel), quotes=quotes, topic_names=names,
         previous_volume=Counter(t for r in previous for t in r.topics), previous_total=len(previous),
         spikes=find_spikes([r for r in rows if not r.brand], start, end, params, names, tz,
-                           terms=config.terms_per_spike, quotes=n_quotes),
+                           terms=config.terms_per_spike, quotes=n_quotes, data_start=collection_start()),
         share_of_voice=share, brand=config.brand,
     )

@@ -72,10 +72,16 @@ def poisson_sf(x: int, lam: float) -> float:
         i += 1
 
 
-def flag_buckets(counts: list[int], params: SpikeParams) -> list[Flag]:
-    """Return the buckets of `counts` that rise far above their own rolling baseline."""
+def flag_buckets(counts: list[int], params: SpikeParams, first: int = 0) -> list[Flag]:
+    """Return the buckets of `counts` that rise far above their own rolling baseline.
+
+    Buckets before `first` (before any data was collected) are neither history nor candidates: an
+    empty week before the first crawl is "unknown", not "zero", and would make day one look like a spike.
+    """
     flags, history = [], []
     for i, x in enumerate(counts):
+        if i < first:
+            continue
         base = history[-params.window:]
         if len(base) >= params.min_history:
             mean = statistics.fmean(base)
@@ -88,10 +94,10 @@ def flag_buckets(counts: list[int], params: SpikeParams) -> list[Flag]:
     return flags
 
 
-def find_runs(counts: list[int], params: SpikeParams) -> list[SpikeRun]:
+def find_runs(counts: list[int], params: SpikeParams, first: int = 0) -> list[SpikeRun]:
     """Group flagged buckets into spikes: one spike per surge, however many buckets it lasts."""
     runs: list[list[Flag]] = []
-    for f in flag_buckets(counts, params):
+    for f in flag_buckets(counts, params, first):
         if runs and f.index - runs[-1][-1].index - 1 <= params.cooldown:
             runs[-1].append(f)
         else:

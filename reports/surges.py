@@ -22,14 +22,14 @@ NEGATIVE_NAME = "Негатив по всем темам"
 
 
 def _series_spikes(kind: str, topic: str, name: str, members: list[Row], buckets: list[datetime], first_index: int,
-                   params: SpikeParams, tz: tzinfo, terms: int, quotes: int) -> list[SpikeReport]:
+                   params: SpikeParams, tz: tzinfo, terms: int, quotes: int, data_index: int = 0) -> list[SpikeReport]:
     step = bucket_length(params.bucket)
     index = {b: i for i, b in enumerate(buckets)}
     slot = [index.get(bucket_of(r.posted_at, params.bucket, tz)) for r in members]
     counts = Counter(i for i in slot if i is not None)
     series = [counts.get(i, 0) for i in range(len(buckets))]
     out = []
-    for run in find_runs(series, params):
+    for run in find_runs(series, params, data_index):
         if run.last < first_index:
             continue
         inside = [r for r, i in zip(members, slot) if i is not None and run.first <= i <= run.last]
@@ -47,14 +47,17 @@ def _series_spikes(kind: str, topic: str, name: str, members: list[Row], buckets
 
 
 def find_spikes(rows: list[Row], start: datetime, end: datetime, params: SpikeParams, names: dict[str, str],
-                tz: tzinfo, terms: int = 8, quotes: int = 3, negative: bool = True) -> list[SpikeReport]:
+                tz: tzinfo, terms: int = 8, quotes: int = 3, negative: bool = True,
+                data_start: datetime | None = None) -> list[SpikeReport]:
     """Spikes of each topic, and of negative mentions over all topics, that reach into [start, end).
 
     `rows` must cover the baseline window before `start`; each series starts `params.window` buckets before it.
+    `data_start` is when collection began (the earliest stored mention): earlier buckets are not history.
     """
     step = bucket_length(params.bucket)
     buckets = bucket_starts(start - params.window * step, end, params.bucket, tz)
     first_index = next((i for i, b in enumerate(buckets) if b + step > start), len(buckets))
+    data_index = next((i for i, b in enumerate(buckets) if b + step > data_start), len(buckets)) if data_start else 0
     by_topic: dict[str, list[Row]] = {}
     for r in rows:
         for t in r.topics:
@@ -62,9 +65,9 @@ def find_spikes(rows: list[Row], start: datetime, end: datetime, params: SpikePa
     out = []
     for topic in sorted(by_topic):
         out += _series_spikes("spike", topic, names.get(topic, topic), by_topic[topic], buckets, first_index,
-                              params, tz, terms, quotes)
+                              params, tz, terms, quotes, data_index)
     if negative:
         out += _series_spikes("negative_surge", ALL_TOPICS, NEGATIVE_NAME,
                               [r for r in rows if r.sentiment == "negative"], buckets, first_index, params, tz,
-                              terms, quotes)
+                              terms, quotes, data_index)
     return sorted(out, key=lambda s: (s.start, -s.rise, s.topic))

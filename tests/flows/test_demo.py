@@ -82,6 +82,9 @@ def test_demo_batch_matches_the_authored_truth_and_reruns_idempotently(shared_db
     report = first["report"]
     html = open(report["html"], encoding="utf-8").read()
     assert "Задержка доставки" in html and "data:image/png;base64," in html
+    # The planted snowstorm (delivery delays ×3 on 18–19 November) is reported as a spike.
+    storm = {s["peak"] for s in report["spikes"] if s["topic"] == "delivery_delay"}
+    assert storm & set(TRUTH["snowstorm"]["days"]), report["spikes"]
 
     # The second run finds nothing new and opens nothing.
     second = demo_batch(report_dir=str(tmp_path))

@@ -68,3 +68,15 @@ def test_bad_config_is_a_clear_error(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_config(path)
+
+
+def test_buckets_before_collection_began_are_not_history():
+    """A series that starts mid-window is not a spike on its first day: the empty days before were unknown."""
+    from reports.spikes import SpikeParams, find_runs
+
+    params = SpikeParams(window=7, k=3.0, min_count=3, min_history=3, cooldown=1)
+    counts = [0, 0, 0, 0, 0, 0, 0, 5, 6, 5, 5, 6, 15, 5, 6]  # collection began at index 7
+    naive = find_runs(counts, params)
+    assert naive and naive[0].first == 7  # read as zeros, day one looks like a surge
+    runs = find_runs(counts, params, first=7)
+    assert [(r.first, r.last, r.peak.count) for r in runs] == [(12, 12, 15)]  # only the real spike
