@@ -89,9 +89,9 @@ def route_task() -> dict:
 @task(cache_policy=NO_CACHE)
 def report_task(start: datetime, end: datetime, out_dir: str) -> dict:
     setup()
-    from reports.build import build_report
-
     from django.utils import timezone
+
+    from reports.build import build_report
 
     files = build_report(start, end, Path(out_dir))
     spikes = [{"topic": s.topic, "peak": timezone.localtime(s.peak_at).date().isoformat(), "count": s.count}

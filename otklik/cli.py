@@ -114,12 +114,12 @@ def serve(time_zone: str | None) -> None:
     """Serve the scheduled flows (hourly batch, SLA sweep, index sync, daily report) until stopped."""
     django()
     prefect_home()
+    import os
+
     from django.conf import settings
     from prefect import serve as prefect_serve
 
     from flows.deployments import SCHEDULES, deployments
-
-    import os
 
     if not os.environ.get("PREFECT_API_URL"):
         console.print("No PREFECT_API_URL: using a temporary local Prefect API. For the UI and run history, start "
