@@ -1,4 +1,5 @@
-"""The offline demo batch: crawl the bundled snapshot through the spiders, classify, queue, report."""
+"""The offline demo batch: crawl the bundled snapshot through the spiders, classify, queue (with the SLA
+sweep), report."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from flows.tasks import (
     load_templates_task,
     report_task,
     route_task,
+    sla_sweep_task,
     sync_sources_task,
 )
 from store.paths import home
@@ -38,6 +40,8 @@ def demo_batch(snapshot_dir: str | None = None, model: str | None = None, report
         crawled = crawl_sources(names, settings={**LOCAL_CRAWL_SETTINGS, "OTKLIK_SNAPSHOT_URL": server.url})
     classified = classify_task(model)
     routed = route_task()
+    sla = sla_sweep_task()
     report = report_task(REPORT_START, REPORT_END, report_dir or str(home() / "reports"))
-    return {"crawl": crawled, "orders": orders, "classify": classified, "route": routed, "report": report}
+    return {"crawl": crawled, "orders": orders, "classify": classified, "route": routed, "sla": sla,
+            "report": report}
 

@@ -44,6 +44,10 @@ def print_demo_summary(console: Console, result: dict, started: datetime) -> Non
     console.print(f"Tickets: [bold]{route['opened']} opened[/bold], {route['dismissed']} dismissed (spam, news)"
                   f"{f' — {by_kind}' if by_kind else ''}; {route['skipped_duplicates']} copies joined their original; "
                   f"{route['linked_to_order']} linked to an order.")
+    sla = result.get("sla") or {}
+    if sla:
+        console.print(f"48-hour clock: {sla.get('breached', 0)} tickets breached, {sla.get('at_risk', 0)} at risk "
+                      "(the snapshot's feedback is days old: the clocks start when the customer wrote).")
     if new + copies == 0 and route["opened"] + route["dismissed"] == 0:
         console.print("[green]Nothing new since the last run: 0 new mentions, 0 new tickets.[/green]")
     spikes = ", ".join(f"{taxonomy_name(s['topic'])} {s['peak']}" for s in result["report"].get("spikes", []))
