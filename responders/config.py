@@ -19,15 +19,18 @@ class RoutingRule:
     topics: frozenset[str] = frozenset()
     sentiment: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
+    authors: frozenset[str] = frozenset()
     action: str = "open"
     reason: str = ""
 
-    def matches(self, topics: list[str], sentiment: str, channel: str) -> bool:
+    def matches(self, topics: list[str], sentiment: str, channel: str, author: str = "") -> bool:
         if self.topics and not self.topics.intersection(topics):
             return False
         if self.sentiment and sentiment not in self.sentiment:
             return False
         if self.channels and channel not in self.channels:
+            return False
+        if self.authors and author.strip().casefold() not in self.authors:
             return False
         return True
 
@@ -60,6 +63,7 @@ def _load(path: str) -> ResponderConfig:
             topics=frozenset(r.get("topics", ())),
             sentiment=frozenset(r.get("sentiment", ())),
             channels=frozenset(r.get("channels", ())),
+            authors=frozenset(a.strip().casefold() for a in r.get("authors", ())),
             action=r.get("action", "open"),
             reason=r.get("reason", ""),
         )

@@ -31,7 +31,7 @@ class RoutingStats:
 def decide(cfg: ResponderConfig, classification: Classification, channel: str):
     """Return the first routing rule matching a mention's classification and channel."""
     for rule in cfg.rules:
-        if rule.matches(classification.topics, classification.sentiment, channel):
+        if rule.matches(classification.topics, classification.sentiment, channel, classification.mention.author):
             return rule
     raise ValueError("routing rules have no catch-all rule")
 

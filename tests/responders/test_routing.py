@@ -68,3 +68,14 @@ def test_config_without_catch_all_is_rejected(tmp_path):
     path.write_text("routing:\n  rules: []\n")
     with pytest.raises(ValueError, match="routing.rules is empty"):
         load_config(path)
+
+
+def test_the_companys_own_posts_are_dismissed_not_queued():
+    classified("Добрый день! Курьеры работают ежедневно с 9 до 22.", sentiment="positive", topics=["praise"],
+               author="СкороДоставка | Поддержка")
+    classified("Спасибо за доставку!", sentiment="positive", topics=["praise"], author="Ирина")
+    route_pending()
+    own = Ticket.objects.get(mention__author="СкороДоставка | Поддержка")
+    assert (own.kind, own.state, own.dismissed, own.close_reason) == (
+        TicketKind.OTHER, TicketState.CLOSED, True, "собственная публикация компании")
+    assert Ticket.objects.get(mention__author="Ирина").state == TicketState.NEW
