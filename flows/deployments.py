@@ -13,6 +13,7 @@ from flows.batch import batch_flow
 from flows.daily_report import daily_report_flow
 from flows.index import index_flow
 from flows.sla_sweep import sla_sweep_flow
+from flows.weekly_retrain import weekly_retrain_flow
 
 # (flow, deployment name, cron, description)
 SCHEDULES = [
@@ -20,6 +21,7 @@ SCHEDULES = [
     (sla_sweep_flow, "sla-sweep", "*/5 * * * *", "SLA sweep, notices, auto-assignment, reply outbox"),
     (index_flow, "index-sync", "*/15 * * * *", "drain the search outbox (for Elasticsearch)"),
     (daily_report_flow, "daily-report", "0 7 * * *", "topic report for the last 7 days"),
+    (weekly_retrain_flow, "weekly-retrain", "0 3 * * 0", "fold moderators' corrections into the model (gated)"),
 ]
 
 

@@ -139,3 +139,27 @@ def alerts_task() -> dict:
     r = check_alerts()
     return {"found": len(r.found), "sent": len(r.sent), "failed": len(r.failed), "known": r.known,
             "cooling": r.cooling}
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+def export_corrections_task(path: str) -> int:
+    """Write the moderators' classification corrections as JSONL; return how many."""
+    setup()
+    from responders.services.corrections import export_corrections
+
+    return export_corrections(path)
+
+
+@task(cache_policy=NO_CACHE)
+def retrain_task(corrections: str, work_dir: str, min_new: int, start_from: str | None = None,
+                 default_dir: str | None = None, plan_overrides: dict | None = None) -> dict:
+    """Fine-tune from the default model with the corrections when enough are new; gate and promote.
+
+    Not retried: a failed training run is a bug or bad data, and training again gives the same result."""
+    from classifiers.registry import DEFAULT_MODEL_DIR
+    from classifiers.retrain import retrain_with_corrections
+
+    result = retrain_with_corrections(corrections, work_dir, min_new=min_new,
+                                      start_from=start_from or DEFAULT_MODEL_DIR,
+                                      default_dir=default_dir or DEFAULT_MODEL_DIR, plan_overrides=plan_overrides)
+    return result.as_dict()
