@@ -108,6 +108,12 @@ class OtklikSpider(scrapy.Spider):
         return self.state.get("newest")
 
     def note_seen(self, posted_at: datetime | None, external_id: str = "") -> None:
+        """Move the watermark; a date in the future (a wrong clock, a hostile value) never does, or it would
+        hide every later item behind it."""
+        from store.services.validation import is_future
+
+        if is_future(posted_at):
+            return
         if posted_at is not None and (self._newest is None or posted_at > self._newest[0]):
             self._newest = (posted_at, external_id)
 
