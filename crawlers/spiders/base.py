@@ -29,6 +29,7 @@ from twisted.python.failure import Failure
 
 from crawlers.items import MentionItem, QuarantineItem
 from crawlers.parsing import parse_datetime
+from otklik.failpoints import failpoint
 
 CHAIN = "otklik_chain"
 
@@ -165,6 +166,7 @@ class OtklikSpider(scrapy.Spider):
         return QuarantineItem(source=self.source, url=url, reason=reason, payload=payload)
 
     def item(self, external_id: str, text: str, posted_at: datetime | None, response: Response, **fields: Any) -> MentionItem:
+        failpoint("spider.item")
         self.note_seen(posted_at, str(external_id))
         return MentionItem(
             source=self.source,
