@@ -15,7 +15,7 @@ def is_transient(exc: BaseException) -> bool:
     from django.db import InterfaceError, OperationalError
 
     from crawlers.runner import CrawlFailed
-    from search.backends.base import BackendUnavailable
+    from search.query import BackendUnavailable
 
     message = str(exc).lower()
     if any(m in message for m in PERMANENT_MARKERS):

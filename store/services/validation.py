@@ -11,8 +11,10 @@ from store.text import clean_field, clean_json
 
 # Feedback older than this is a broken date (0, -1, "year 1"), not an old review.
 EARLIEST_POSTED_AT = datetime(2000, 1, 1, tzinfo=timezone.utc)
-# A date further ahead than this is a wrong clock or a hostile value: stored at fetch time, the claim kept in raw.
-FUTURE_TOLERANCE = timedelta(days=1)
+# A date further ahead than this is a wrong clock or a hostile value: stored at fetch time, the claim kept in raw,
+# and kept out of the source's watermark (which would otherwise hide every later item until that date).
+# Generous on purpose: time zones, skewed clocks and test fixtures a few days ahead are not hostile.
+FUTURE_TOLERANCE = timedelta(days=7)
 MAX_EXTERNAL_ID_CHARS = 255
 
 
