@@ -26,4 +26,8 @@ def shared_db(transactional_db, monkeypatch):
     name = connection.settings_dict["NAME"]
     if connection.vendor == "sqlite":
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{name}")
+    elif os.environ.get("DATABASE_URL"):  # PostgreSQL: the same server, the test database Django created
+        from urllib.parse import urlsplit
+
+        monkeypatch.setenv("DATABASE_URL", urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}").geturl())
     return name
