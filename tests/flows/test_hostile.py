@@ -25,8 +25,8 @@ from store.models import Classification, Mention, QuarantinedItem
 from tests.hostile import Case, load_cases, serve, write_sources
 
 CASES = load_cases()
-SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "CONCURRENT_REQUESTS": 16,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": 16}
+SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "ROBOTSTXT_OBEY": False, "CONCURRENT_REQUESTS": 8,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
 TABLES = ("store_mention", "store_classification", "store_source", "responders_ticket", "search_indexoutbox")
 
 
