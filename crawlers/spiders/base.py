@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 from crawlers.items import MentionItem, QuarantineItem
 from crawlers.parsing import parse_datetime
 from otklik.failpoints import failpoint
+from store.services.validation import is_future
 
 CHAIN = "otklik_chain"
 
@@ -111,8 +112,6 @@ class OtklikSpider(scrapy.Spider):
     def note_seen(self, posted_at: datetime | None, external_id: str = "") -> None:
         """Move the watermark; a date in the future (a wrong clock, a hostile value) never does, or it would
         hide every later item behind it."""
-        from store.services.validation import is_future
-
         if is_future(posted_at):
             return
         if posted_at is not None and (self._newest is None or posted_at > self._newest[0]):
