@@ -145,7 +145,9 @@ def _names(body: dict) -> dict[int, str]:
     """Map VK ids to display names: users are positive ids, communities negative."""
     def listed(key: str) -> list[dict]:
         value = body.get(key)
-        return [p for p in value if isinstance(p, dict) and isinstance(p.get("id"), int)] if isinstance(value, list) else []
+        if not isinstance(value, list):
+            return []
+        return [p for p in value if isinstance(p, dict) and isinstance(p.get("id"), int)]
 
     names = {p["id"]: f"{p.get('first_name') or ''} {p.get('last_name') or ''}".strip() for p in listed("profiles")}
     names.update({-g["id"]: str(g.get("name") or "") for g in listed("groups")})

@@ -115,7 +115,8 @@ def test_unreachable_search_index_keeps_the_outbox_until_it_is_back(run, setting
     # Everything before the index stage is done; every mention waits in the outbox.
     assert Mention.objects.count() == MENTIONS and Classification.objects.count() == MENTIONS
     assert Ticket.objects.count() == MENTIONS
-    assert set(IndexOutbox.objects.values_list("mention_id", flat=True)) == set(Mention.objects.values_list("id", flat=True))
+    waiting = set(IndexOutbox.objects.values_list("mention_id", flat=True))
+    assert waiting == set(Mention.objects.values_list("id", flat=True))
     assert not SearchDocument.objects.exists()
 
     # The index is back (here: the embedded FTS5 index): one sync indexes each mention once, a second finds nothing.

@@ -25,8 +25,8 @@ from store.models import Classification, Mention, QuarantinedItem
 from tests.hostile import Case, load_cases, serve, write_sources
 
 CASES = load_cases()
-SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "ROBOTSTXT_OBEY": False, "CONCURRENT_REQUESTS": 8,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
+SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "ROBOTSTXT_OBEY": False,
+            "CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
 TABLES = ("store_mention", "store_classification", "store_source", "responders_ticket", "search_indexoutbox")
 
 
@@ -50,7 +50,8 @@ def case_problems(case: Case, crawl: dict, client) -> list[str]:
     check("stored", len(mentions), exp["stored"])
     check("quarantined", len(quarantined), exp["quarantined"])
     if exp.get("reason"):
-        out += [f"quarantine reason {r!r} does not match {exp['reason']!r}" for r in quarantined if not re.search(exp["reason"], r)]
+        out += [f"quarantine reason {r!r} does not match {exp['reason']!r}"
+                for r in quarantined if not re.search(exp["reason"], r)]
     if "repeats" in exp:
         check("repeats", crawl[case.id]["repeat"], exp["repeats"])
     if "duplicates" in exp:
