@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -28,7 +28,6 @@ class Case:
     expect: dict
     note: str = ""
     status: int = 200
-    extra: dict = field(default_factory=dict)
 
     def body(self) -> bytes:
         """The bytes served for this case: the file itself, or what its generator spec makes."""
