@@ -28,9 +28,16 @@ def load_classifier(path: str | os.PathLike | None = None, device: str = "auto",
     return RuleClassifier()
 
 
+class ModelLoadError(RuntimeError):
+    """A checkpoint directory that exists but cannot be loaded (a truncated or corrupt file)."""
+
+
 def _load_checkpoint(path: Path, device: str) -> Classifier:
     if not (path / "config.json").exists():
         raise FileNotFoundError(f"no Hugging Face checkpoint (config.json) in {path}")
     from .model import load_checkpoint
 
-    return load_checkpoint(path, device=device)
+    try:
+        return load_checkpoint(path, device=device)
+    except Exception as exc:  # noqa: BLE001 - any loader failure: say which checkpoint, keep the cause
+        raise ModelLoadError(f"cannot load the classifier checkpoint in {path}: {type(exc).__name__}: {exc}") from exc

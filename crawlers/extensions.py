@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 from scrapy import signals
@@ -36,6 +38,7 @@ class SourceStateExtension:
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self._pending: set[asyncio.Future] = set()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
 
@@ -44,14 +47,22 @@ class SourceStateExtension:
         return cls(crawler)
 
     def spider_error(self, failure, response, spider):
+        """Count the error and quarantine the page with the exception.
+
+        Scrapy sends spider_error synchronously and drops a returned coroutine unawaited (the quarantine row was
+        never written), so the write runs as a task on the reactor's loop, awaited before the spider closes.
+        """
         from store.services.ingest import quarantine
 
         spider.crawler.stats.inc_value("otklik/spider_errors")
         reason = f"spider error: {failure.type.__name__}: {failure.getErrorMessage()}"[:500]
         text = response.text[:2000] if hasattr(response, "text") else ""
-        return sync_to_async(quarantine, thread_sensitive=True)(spider.source, response.url, reason, text)
+        write = sync_to_async(quarantine, thread_sensitive=True)(spider.source, response.url, reason, text)
+        self._pending.add(asyncio.ensure_future(write))
 
     async def spider_closed(self, spider, reason):
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
         stats = spider.crawler.stats.get_stats()
         ok, status = run_status(reason, stats, spider.failed_pages, int(stats.get("otklik/spider_errors", 0)))
         state = spider.new_state if ok else None

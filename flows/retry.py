@@ -4,19 +4,27 @@ from __future__ import annotations
 
 TRANSIENT_MARKERS = ("database is locked", "could not connect", "connection refused", "timed out",
                      "server closed the connection", "temporarily unavailable")
+# Configuration errors that no retry fixes, although the driver reports them as OperationalError.
+PERMANENT_MARKERS = ("unable to open database file", "no such table", "password authentication failed",
+                     "does not exist", "readonly database")
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for errors a retry can fix: a locked or unreachable database, a network hiccup, a dead child process."""
+    """True for errors a retry can fix: a locked or unreachable database or search index, a network hiccup, a dead
+    child process. A missing database file or table, or a refused login, is permanent."""
     from django.db import InterfaceError, OperationalError
 
     from crawlers.runner import CrawlFailed
+    from search.query import BackendUnavailable
 
-    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, TimeoutError)):
+    message = str(exc).lower()
+    if any(m in message for m in PERMANENT_MARKERS):
+        return False
+    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, TimeoutError, BackendUnavailable)):
         return True
     if isinstance(exc, CrawlFailed):
         return "gave no result" in str(exc)  # the child died (killed, OOM): the crawl itself is idempotent
-    return any(m in str(exc).lower() for m in TRANSIENT_MARKERS)
+    return any(m in message for m in TRANSIENT_MARKERS)
 
 
 def retry_transient(task, task_run, state) -> bool:

@@ -6,6 +6,7 @@ result would hide new mentions. Idempotence comes from the services themselves.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -15,11 +16,23 @@ from prefect.cache_policies import NO_CACHE
 from flows.retry import retry_transient
 from store.django_setup import setup
 
-# Backoff for transient failures (locked database, unreachable server): 10 s, 1 min, 5 min.
-BACKOFF = [10, 60, 300]
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+def _backoff() -> list[float]:
+    """Retry delays in seconds: OTKLIK_RETRY_DELAYS ("0.5,1,2"; tests keep them short), else 10 s, 1 min, 5 min."""
+    raw = os.environ.get("OTKLIK_RETRY_DELAYS", "")
+    try:
+        delays = [float(x) for x in raw.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"OTKLIK_RETRY_DELAYS must be comma-separated seconds, not {raw!r}") from None
+    return delays or [10, 60, 300]
+
+
+# Backoff for transient failures (locked database, unreachable server); one retry per delay.
+BACKOFF = _backoff()
+
+
+@task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def sync_sources_task(path: str) -> list[str]:
     """Load the sources file into the database; return the enabled source names."""
     setup()
@@ -28,7 +41,7 @@ def sync_sources_task(path: str) -> list[str]:
     return [s.name for s in sync_sources(path) if s.enabled]
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+@task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def crawl_task(names: list[str] | None = None, settings: dict | None = None) -> dict:
     """Crawl the named (or all enabled) sources in a child process; return per-source counts."""
     setup()
@@ -63,7 +76,7 @@ def load_templates_task() -> int:
     return load_templates()
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+@task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def classify_task(model: str | None = None, batch_size: int = 256) -> dict:
     """Classify every mention the current model has not seen; return the model version and count."""
     setup()
@@ -75,7 +88,7 @@ def classify_task(model: str | None = None, batch_size: int = 256) -> dict:
             "classified": classify_pending(classifier, batch_size=batch_size)}
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+@task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def route_task() -> dict:
     """Open tickets for classified mentions; return what was opened."""
     setup()
@@ -99,7 +112,7 @@ def report_task(start: datetime, end: datetime, out_dir: str) -> dict:
     return {"html": str(files.html), "csv": str(files.csv), "mentions": files.data.total, "spikes": spikes}
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+@task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def index_sync_task() -> dict:
     """Drain the search outbox into the index; an unreachable index fails the task (rows stay for the retry)."""
     setup()
@@ -109,7 +122,7 @@ def index_sync_task() -> dict:
     return {k: v for k, v in vars(s).items() if isinstance(v, int)}
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+@task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def sla_sweep_task() -> dict:
     """Flag at-risk and breached tickets, escalate and notify once per clock, auto-assign free tickets."""
     setup()
@@ -121,7 +134,7 @@ def sla_sweep_task() -> dict:
     return {**vars(s), "assigned": a.assigned}
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+@task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def outbox_task() -> dict:
     """Publish pending replies through their channel adapters (dry run unless configured live)."""
     setup()
@@ -130,7 +143,7 @@ def outbox_task() -> dict:
     return vars(send_pending())
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+@task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def alerts_task() -> dict:
     """Send alerts for new spikes and negative surges (once per spike, cooldown per topic)."""
     setup()

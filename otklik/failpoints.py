@@ -1,8 +1,9 @@
 """Failpoints: named places where a test can make the process die, to prove a rerun loses and duplicates nothing.
 
 Set OTKLIK_FAILPOINT="<name>:<n>" and the n-th time the code passes `failpoint("<name>")` the whole process
-group gets SIGKILL (the batch and its crawl child, as when a machine or container dies). Unset, a failpoint
-costs one dictionary lookup.
+group gets SIGKILL (the batch and its crawl child, as when a machine or container dies). With
+"<name>:<n>:raise" the n-th pass raises FailpointError instead (a bug in that code, e.g. a spider crashing
+mid-page). Unset, a failpoint costs one dictionary lookup.
 """
 
 from __future__ import annotations
@@ -13,13 +14,21 @@ import signal
 _hits: dict[str, int] = {}
 
 
+class FailpointError(RuntimeError):
+    """Raised by a failpoint in `raise` mode."""
+
+
 def failpoint(name: str) -> None:
     spec = os.environ.get("OTKLIK_FAILPOINT")
     if not spec:
         return
-    target, _, nth = spec.partition(":")
+    target, _, rest = spec.partition(":")
     if target != name:
         return
+    nth, _, action = rest.partition(":")
     _hits[name] = _hits.get(name, 0) + 1
-    if _hits[name] >= int(nth or 1):
+    if action == "raise":
+        if _hits[name] == int(nth or 1):
+            raise FailpointError(f"failpoint {name} hit {_hits[name]} time(s)")
+    elif _hits[name] >= int(nth or 1):
         os.killpg(os.getpgid(0), signal.SIGKILL)

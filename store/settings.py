@@ -89,7 +89,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
+        # Seconds a write waits for another writer's lock before "database is locked" (then the task retries).
+        "timeout": float(os.environ.get("OTKLIK_SQLITE_TIMEOUT", "30")),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests use a file, not :memory:, so a crawl in a child process sees the same database.

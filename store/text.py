@@ -8,9 +8,15 @@ import unicodedata
 
 # Invisible characters dropped from display text. U+200D (zero-width joiner) is dropped too,
 # except between two pictographs, where it glues emoji sequences such as 👨‍👩‍👧 together.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u2060\ufeff\u00ad\u200e\u200f"), None)
+# Bidirectional embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069) are dropped as well: they
+# reorder what a moderator sees ("Trojan Source" spoofing); Arabic and Hebrew text needs none of them.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                                    "\u2066\u2067\u2068\u2069"), None)
 _STRAY_ZWJ = re.compile(r"(?<![\u2600-\u27bf\U0001f000-\U0001faff\ufe0f])\u200d|\u200d(?![\u2600-\u27bf\U0001f000-\U0001faff])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Lone surrogates (from &#xD800; and friends) cannot be encoded as UTF-8: no database stores them.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_FIELD_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85\v\f]")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -29,13 +35,29 @@ def normalize_text(text: str | None) -> str:
     """Return display text: Unicode NFC, no control or invisible characters, tidy whitespace, emoji and URLs kept."""
     if not text:
         return ""
-    t = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    t = unicodedata.normalize("NFC", _SURROGATES.sub("", text)).translate(_INVISIBLE)
     t = _STRAY_ZWJ.sub("", t)
     t = _LINE_BREAKS.sub("\n", t)
     t = _CONTROL.sub("", t.replace("\t", " "))
     t = _VK_MENTION.sub(r"\1", t)
     lines = [_SPACES.sub(" ", line).strip() for line in t.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def clean_field(value: object) -> str:
+    """A one-line field (id, author, URL) as storable text: no control characters, NUL or lone surrogates."""
+    return _FIELD_JUNK.sub("", str(value or "")).strip()
+
+
+def clean_json(value: object) -> object:
+    """JSON data with every string storable: NUL (PostgreSQL rejects it in jsonb) and lone surrogates removed."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("", value).replace("\x00", "")
+    if isinstance(value, dict):
+        return {clean_json(str(k)): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    return value
 
 
 def dedup_key(text: str) -> str:

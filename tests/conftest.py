@@ -13,6 +13,8 @@ os.environ["OTKLIK_HOME"] = str(_HOME)
 os.environ.setdefault("PREFECT_HOME", str(_HOME / "prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Short Prefect retry delays (flows.tasks.BACKOFF): the fault tests wait for real retries.
+os.environ.setdefault("OTKLIK_RETRY_DELAYS", "0.5,1,2")
 os.environ.pop("DATABASE_URL", None) if os.environ.get("OTKLIK_TEST_KEEP_DATABASE_URL") != "1" else None
 
 
@@ -24,4 +26,8 @@ def shared_db(transactional_db, monkeypatch):
     name = connection.settings_dict["NAME"]
     if connection.vendor == "sqlite":
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{name}")
+    elif os.environ.get("DATABASE_URL"):  # PostgreSQL: the same server, the test database Django created
+        from urllib.parse import urlsplit
+
+        monkeypatch.setenv("DATABASE_URL", urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}").geturl())
     return name

@@ -58,6 +58,13 @@ def _is_robots(url: str) -> bool:
     return url.endswith("/robots.txt") or url == "https://robots.txt/"
 
 
+class _Server(ThreadingHTTPServer):
+    # Every source is its own Scrapy crawler with its own downloader, so a crawl of many sources opens many
+    # connections at once: the default listen backlog of 5 overflows and connects stall past the timeout.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class FakeWeb:
     """Routes real URLs to canned or computed replies; use as a context manager."""
 
@@ -86,8 +93,7 @@ class FakeWeb:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

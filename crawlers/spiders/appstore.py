@@ -12,8 +12,10 @@ FEED_URL = "https://itunes.apple.com/{country}/rss/customerreviews/page={page}/i
 
 
 def _label(entry: dict, key: str) -> str:
-    value = entry.get(key) or {}
-    return str(value.get("label", "")) if isinstance(value, dict) else ""
+    """The feed's {"key": {"label": "…"}}; anything else (null, a list, a nested object) counts as missing."""
+    value = entry.get(key)
+    label = value.get("label") if isinstance(value, dict) else None
+    return str(label) if isinstance(label, (str, int, float)) and not isinstance(label, bool) else ""
 
 
 class AppStoreSpider(OtklikSpider):
@@ -45,14 +47,14 @@ class AppStoreSpider(OtklikSpider):
                 continue
             posted = parse_datetime(_label(entry, "updated"))
             dates.append(posted)
-            author = (entry.get("author") or {}).get("name") or {}
+            author = entry.get("author")
             yield self.item(
                 _label(entry, "id"),
                 _label(entry, "content"),
                 posted,
                 response,
                 title=_label(entry, "title"),
-                author=str(author.get("label", "")),
+                author=_label(author, "name") if isinstance(author, dict) else "",
                 rating=parse_rating(_label(entry, "im:rating")),
                 url=response.url.split("/sortBy")[0],
                 raw={"version": _label(entry, "im:version"), "vote_sum": _label(entry, "im:voteSum")},

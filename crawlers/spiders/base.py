@@ -29,6 +29,8 @@ from twisted.python.failure import Failure
 
 from crawlers.items import MentionItem, QuarantineItem
 from crawlers.parsing import parse_datetime
+from otklik.failpoints import failpoint
+from store.services.validation import is_future
 
 CHAIN = "otklik_chain"
 
@@ -108,6 +110,10 @@ class OtklikSpider(scrapy.Spider):
         return self.state.get("newest")
 
     def note_seen(self, posted_at: datetime | None, external_id: str = "") -> None:
+        """Move the watermark; a date in the future (a wrong clock, a hostile value) never does, or it would
+        hide every later item behind it."""
+        if is_future(posted_at):
+            return
         if posted_at is not None and (self._newest is None or posted_at > self._newest[0]):
             self._newest = (posted_at, external_id)
 
@@ -159,6 +165,7 @@ class OtklikSpider(scrapy.Spider):
         return QuarantineItem(source=self.source, url=url, reason=reason, payload=payload)
 
     def item(self, external_id: str, text: str, posted_at: datetime | None, response: Response, **fields: Any) -> MentionItem:
+        failpoint("spider.item")
         self.note_seen(posted_at, str(external_id))
         return MentionItem(
             source=self.source,

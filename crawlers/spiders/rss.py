@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import feedparser
@@ -15,6 +16,23 @@ def _text(response: Response) -> str:
     return response.text if hasattr(response, "text") else response.body.decode("utf-8", "replace")
 
 
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _valid_charrefs(body: bytes) -> bytes:
+    """Replace character references no text can hold (NUL, surrogates, past U+10FFFF) with U+FFFD.
+
+    feedparser's loose parser calls chr() on them and crashes on a surrogate: one such reference would lose
+    the whole feed.
+    """
+
+    def fix(m: re.Match) -> bytes:
+        code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        return b"&#xFFFD;" if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else m.group(0)
+
+    return _CHARREF.sub(fix, body)
+
+
 class RssSpider(OtklikSpider):
     name = "rss"
     kind = "rss"
@@ -24,7 +42,12 @@ class RssSpider(OtklikSpider):
         return self.request(self.config["url"], self.parse, chain=chain)
 
     def parse(self, response: Response):
-        feed = feedparser.parse(response.body, response_headers={"content-type": response.headers.get("Content-Type", b"").decode("latin-1")})
+        headers = {"content-type": response.headers.get("Content-Type", b"").decode("latin-1")}
+        try:
+            feed = feedparser.parse(_valid_charrefs(response.body), response_headers=headers)
+        except Exception as exc:  # noqa: BLE001 - a parser crash on hostile bytes is a failed page, not a lost run
+            yield self.page_failed(response.url, f"malformed feed: {type(exc).__name__}: {exc}", _text(response)[:2000])
+            return
         if feed.bozo and not feed.entries:
             yield self.page_failed(response.url, f"malformed feed: {feed.get('bozo_exception')}", _text(response)[:2000])
             return

@@ -108,7 +108,8 @@ class VkSpider(OtklikSpider):
         if self.mode == "search":
             return body.get("next_from") or None
         nxt = offset + len(items)
-        return nxt if nxt < int(body.get("count") or 0) else None
+        total = body.get("count")
+        return nxt if isinstance(total, int) and nxt < total else None
 
     def _post_item(self, original: dict, wrapper: dict, names: dict[int, str], response: Response):
         owner, pid = original.get("owner_id"), original.get("id")
@@ -124,7 +125,7 @@ class VkSpider(OtklikSpider):
             str(original.get("text") or ""),
             posted,
             response,
-            author=names.get(author_id, str(author_id)),
+            author=names.get(author_id, str(author_id)) if isinstance(author_id, int) else str(author_id),
             url=f"https://vk.com/wall{owner}_{pid}",
             raw={
                 "reposted_by": f"{wrapper.get('owner_id')}_{wrapper.get('id')}" if original is not wrapper else "",
@@ -142,10 +143,12 @@ def _count(value) -> int | None:
 
 def _names(body: dict) -> dict[int, str]:
     """Map VK ids to display names: users are positive ids, communities negative."""
-    names = {
-        p["id"]: f"{p.get('first_name', '')} {p.get('last_name', '')}".strip()
-        for p in body.get("profiles") or []
-        if isinstance(p, dict) and "id" in p
-    }
-    names.update({-g["id"]: g.get("name", "") for g in body.get("groups") or [] if isinstance(g, dict) and "id" in g})
+    def listed(key: str) -> list[dict]:
+        value = body.get(key)
+        if not isinstance(value, list):
+            return []
+        return [p for p in value if isinstance(p, dict) and isinstance(p.get("id"), int)]
+
+    names = {p["id"]: f"{p.get('first_name') or ''} {p.get('last_name') or ''}".strip() for p in listed("profiles")}
+    names.update({-g["id"]: str(g.get("name") or "") for g in listed("groups")})
     return names

@@ -21,7 +21,8 @@ from django.utils import timezone
 from store import minhash
 from store.models import Mention, QuarantinedItem, Source
 from store.services import neardup
-from store.text import MAX_TEXT_CHARS, content_hash, normalize_text
+from store.services.validation import check_posted_at, clean_identity, clean_raw
+from store.text import MAX_TEXT_CHARS, clean_field, clean_json, content_hash, normalize_text
 
 MIN_DUPLICATE_KEY_CHARS = minhash.MIN_KEY_CHARS
 
@@ -52,12 +53,21 @@ class InvalidItem(ValueError):
 
 def validate(item: MentionInput) -> MentionInput:
     """Normalise an item's text and check its required fields; raise InvalidItem with the reason."""
+    try:
+        item.external_id, item.author, item.url = clean_identity(item.external_id, item.author, item.url)
+    except ValueError as exc:
+        raise InvalidItem(str(exc)) from None
     if not item.external_id:
         raise InvalidItem("missing external id")
     if item.posted_at is None:
         raise InvalidItem("missing or unparseable date")
     if timezone.is_naive(item.posted_at):
         raise InvalidItem("naive datetime (no time zone)")
+    item.raw = clean_raw(item.raw)
+    try:
+        item.posted_at = check_posted_at(item.posted_at, item.raw)
+    except ValueError as exc:
+        raise InvalidItem(str(exc)) from None
     text = normalize_text(item.text)
     title = normalize_text(item.title)[:500]
     if not text and not title:
@@ -139,6 +149,7 @@ def _source(name: str) -> Source:
 
 def quarantine(source_name: str | None, url: str, reason: str, payload: str = "") -> QuarantinedItem:
     """Record content that could not be stored; the same failure on a rerun is recorded once."""
+    url, reason, payload = clean_field(url), str(clean_json(reason)), str(clean_json(payload))
     fingerprint = hashlib.sha256(f"{source_name}\0{url}\0{reason}\0{payload[:2000]}".encode()).hexdigest()
     source = Source.objects.filter(name=source_name).first() if source_name else None
     obj, _ = QuarantinedItem.objects.get_or_create(

@@ -25,3 +25,9 @@ def test_only_transient_failures_are_retried():
     assert not is_transient(CrawlFailed("ValueError: unknown review site 'x'"))
     assert not is_transient(KeyError("app_id"))
     assert not is_transient(ValueError("bad config"))
+    # A missing database file or table does not come back by itself: no retries.
+    assert not is_transient(OperationalError("unable to open database file"))
+    assert not is_transient(OperationalError("no such table: store_mention"))
+    from search.query import BackendUnavailable
+
+    assert is_transient(BackendUnavailable("Elasticsearch: ConnectionError: refused"))
