@@ -154,7 +154,7 @@ def alerts_task() -> dict:
             "cooling": r.cooling}
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+@task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def export_corrections_task(path: str) -> int:
     """Write the moderators' classification corrections as JSONL; return how many."""
     setup()
