@@ -96,7 +96,8 @@ def build(n: int, web) -> list[dict]:
                 text = mention_text(rng)
                 written.append(text)
             author = COMPANY if rng.random() < OWN_SHARE else f"u{serial}"
-            posts.append(Post(i, text, date, author=author, rating=1 + i % 5, title=""))
+            # Ids unique across sources: VK and App Store ids are global (the same id on two walls is one post).
+            posts.append(Post(serial, text, date, author=author, rating=1 + i % 5, title=""))
     for s in sources:
         s["max_pages"] = 100_000
     return sources
