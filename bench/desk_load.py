@@ -27,7 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,14 +43,30 @@ CHANNELS = ["telegram", "vk", "review_site", "appstore"]
 SEARCHES = ["курьер", "посылка", "возврат денег", "Москва", "упаковка"]
 
 
-def prepare(n: int, moderators: int) -> Path:
-    """A fresh database with n open tickets and the moderators' logins; return OTKLIK_HOME."""
+def prepare(n: int, moderators: int, reuse: bool = False) -> Path:
+    """A fresh database with n open tickets and the moderators' logins; return OTKLIK_HOME.
+
+    The freshly built database is kept as pristine.sqlite3; `reuse` starts from a copy of it (then migrated,
+    so a new index can be compared on the same data).
+    """
     home = ROOT / "var" / "bench" / f"desk-{n}"
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
+    pristine = home / "pristine.sqlite3"
     os.environ["OTKLIK_HOME"] = str(home)
     os.environ["DATABASE_URL"] = f"sqlite:///{home / 'desk.sqlite3'}"
     os.environ["OTKLIK_SEARCH_AUTO_SYNC"] = "0"
+    if reuse and pristine.exists():
+        for stale in ("desk.sqlite3-wal", "desk.sqlite3-shm"):
+            (home / stale).unlink(missing_ok=True)
+        shutil.copyfile(pristine, home / "desk.sqlite3")
+        from store.django_setup import setup
+
+        setup()
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
+        return home
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
     from store.django_setup import setup
 
     setup()
@@ -100,6 +116,10 @@ def prepare(n: int, moderators: int) -> Path:
     hashed = make_password(PASSWORD)
     users = User.objects.bulk_create([User(username=f"mod{i:02d}", password=hashed) for i in range(moderators)])
     group.user_set.add(*users)
+    from django.db import connection
+
+    connection.close()
+    shutil.copyfile(home / "desk.sqlite3", pristine)
     return home
 
 
@@ -113,7 +133,8 @@ def start_desk(port: int) -> subprocess.Popen:
     """`otklik desk` on loopback, in its own process (its peak RSS is read at the end)."""
     cmd = [sys.executable, "-c", "from otklik.cli import main; main()", "desk", "--host", "127.0.0.1",
            "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = open(Path(os.environ["OTKLIK_HOME"]) / "desk-server.log", "w")  # noqa: SIM115 - lives with the server
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -121,7 +142,7 @@ def start_desk(port: int) -> subprocess.Popen:
             return proc
         except OSError:
             if proc.poll() is not None:
-                sys.exit(f"the desk did not start: {proc.stderr.read()[-2000:]}")
+                sys.exit(f"the desk did not start: see {log.name}")
             time.sleep(0.5)
     proc.kill()
     sys.exit("the desk did not start in 120 s")
@@ -134,18 +155,29 @@ class Moderator:
         import httpx
 
         self.name, self.timings, self.rng = name, timings, rng
-        self.client = httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=False)
+        self.client = httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False)
         self.claims = self.conflicts = self.closed = self.errors = 0
+        self.timeouts: Counter = Counter()
+        self.statuses: Counter = Counter()
 
     def csrf(self) -> str:
         return self.client.cookies.get("csrftoken", "")
 
     async def call(self, kind: str, method: str, url: str, **kw):
+        import httpx
+
         t = time.perf_counter()
-        r = await self.client.request(method, url, **kw)
+        try:
+            r = await self.client.request(method, url, **kw)
+        except httpx.TimeoutException:
+            self.timings[kind].append(time.perf_counter() - t)
+            self.timeouts[kind] += 1
+            self.errors += 1
+            return httpx.Response(599, text="")
         self.timings[kind].append(time.perf_counter() - t)
         if r.status_code >= 400:
             self.errors += 1
+            self.statuses[f"{kind} {r.status_code}"] += 1
         return r
 
     async def login(self) -> None:
@@ -197,10 +229,11 @@ async def load(base: str, moderators: int, seconds: float) -> dict:
     until = started + seconds
     work = asyncio.gather(*(m.work(until) for m in mods))
     while not work.done():
-        await asyncio.sleep(min(5, max(0.1, until - time.time())))
+        await asyncio.wait([work], timeout=5)
         if not work.done():
             done = sum(len(v) for v in timings.values())
-            print(f"  {time.time() - started:4.0f} s  {done} requests", file=sys.stderr, flush=True)
+            late = " (finishing the requests in flight)" if time.time() > until else ""
+            print(f"  {time.time() - started:4.0f} s  {done} requests{late}", file=sys.stderr, flush=True)
     await work
     elapsed = time.time() - started
     for m in mods:
@@ -210,12 +243,15 @@ async def load(base: str, moderators: int, seconds: float) -> dict:
         "requests": sum(len(v) for v in timings.values()),
         "requests_per_s": round(sum(len(v) for v in timings.values()) / elapsed, 1),
         "latency_ms": {k: {"n": len(v), "p50": round(statistics.median(v) * 1000),
-                           "p95": round(statistics.quantiles(v, n=20)[18] * 1000) if len(v) > 1 else None}
+                           "p95": round(statistics.quantiles(v, n=20)[18] * 1000) if len(v) > 1 else None,
+                           "max": round(max(v) * 1000)}
                        for k, v in sorted(timings.items())},
         "claims_won": sum(m.claims for m in mods),
         "claims_lost": sum(m.conflicts for m in mods),
         "closed": sum(m.closed for m in mods),
         "http_errors": sum(m.errors for m in mods),
+        "timeouts_60s": dict(sum((m.timeouts for m in mods), Counter())),
+        "error_statuses": dict(sum((m.statuses for m in mods), Counter())),
     }
 
 
@@ -239,12 +275,13 @@ def markdown(r: dict) -> str:
     lines = [f"{r['tickets']:,} open tickets, {r['moderators']} moderators, {r['load']['seconds']} s: "
              f"{r['load']['requests']} requests, {r['load']['requests_per_s']} requests/s "
              f"(load average before/after: {r['load_avg_before']} / {r['load_avg_after']}).", "",
-             "| page | requests | p50 ms | p95 ms |", "|---|---:|---:|---:|"]
+             "| page | requests | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|"]
     for k, v in r["load"]["latency_ms"].items():
-        lines.append(f"| {k} | {v['n']} | {v['p50']} | {v['p95']} |")
+        lines.append(f"| {k} | {v['n']} | {v['p50']} | {v['p95']} | {v['max']} |")
     d = r["db_check"]
     lines += ["", f"Claims won {r['load']['claims_won']}, lost to another moderator {r['load']['claims_lost']}, "
-              f"closed {r['load']['closed']}, HTTP errors {r['load']['http_errors']}. Database check: "
+              f"closed {r['load']['closed']}, HTTP errors {r['load']['http_errors']} "
+              f"({r['load']['error_statuses'] or 'none'}; timeouts > 60 s: {r['load']['timeouts_60s'] or 'none'}). Database check: "
               f"{d['tickets_claimed_by_two']} tickets claimed by two moderators, {d['tickets_moved_by_two']} moved "
               f"by two, {d['tickets_replied_by_two']} replied to by two ({d['claims_recorded']} claims recorded)."]
     return "\n".join(lines) + "\n"
@@ -255,10 +292,11 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--moderators", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--reuse", action="store_true", help="start from the last run's pristine database")
     parser.add_argument("--out", default=None, help="write OUT.json and OUT.md")
     args = parser.parse_args()
     t = time.perf_counter()
-    prepare(args.tickets, args.moderators)
+    prepare(args.tickets, args.moderators, args.reuse)
     setup_s = time.perf_counter() - t
     print(f"prepared {args.tickets:,} tickets in {setup_s:.0f} s", file=sys.stderr)
     port = free_port()
