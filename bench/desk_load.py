@@ -281,7 +281,8 @@ def markdown(r: dict) -> str:
     d = r["db_check"]
     lines += ["", f"Claims won {r['load']['claims_won']}, lost to another moderator {r['load']['claims_lost']}, "
               f"closed {r['load']['closed']}, HTTP errors {r['load']['http_errors']} "
-              f"({r['load']['error_statuses'] or 'none'}; timeouts > 60 s: {r['load']['timeouts_60s'] or 'none'}). Database check: "
+              f"({r['load']['error_statuses'] or 'none'}; timeouts > 60 s: {r['load']['timeouts_60s'] or 'none'}). "
+              "Database check: "
               f"{d['tickets_claimed_by_two']} tickets claimed by two moderators, {d['tickets_moved_by_two']} moved "
               f"by two, {d['tickets_replied_by_two']} replied to by two ({d['claims_recorded']} claims recorded)."]
     return "\n".join(lines) + "\n"

@@ -137,7 +137,8 @@ def prepare(n: int) -> Path:
     call_command("migrate", interactive=False, verbosity=0)
     from store.models import Order
 
-    Order.objects.bulk_create([Order(order_number=order_number(i), created_at=T0) for i in range(ORDERS)], batch_size=1000)
+    orders = [Order(order_number=order_number(i), created_at=T0) for i in range(ORDERS)]
+    Order.objects.bulk_create(orders, batch_size=1000)
     return home
 
 
@@ -271,7 +272,8 @@ def main() -> None:
     results = []
     for i, n in enumerate(args.sizes):
         # Each size in its own process: a fresh database and fresh peak-RSS counters.
-        cmd = [sys.executable, __file__, "--one", str(n), str(int(args.fast)), str(args.default_sample if i == 0 else 0)]
+        sample = args.default_sample if i == 0 else 0
+        cmd = [sys.executable, __file__, "--one", str(n), str(int(args.fast)), str(sample)]
         out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         if out.returncode != 0:
             sys.exit(f"size {n} failed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -71,8 +72,9 @@ def route_pending(cfg: ResponderConfig | None = None, batch_size: int = 500) -> 
                 stats.linked_to_order += 1
 
 
-def _build(mention: Mention, cfg: ResponderConfig, now, overrides: dict) -> tuple[Ticket, list[TicketEvent], str] | None:
-    """The unsaved ticket for a mention, its opening events and the rule's reason (None: not classified)."""
+def _build(mention: Mention, cfg: ResponderConfig, now: datetime,
+           overrides: dict) -> tuple[Ticket, list[TicketEvent], str] | None:
+    """The unsaved ticket for a mention, its opening events and its topic (None: not classified)."""
     classification = mention.current_classification
     if classification is None:
         return None

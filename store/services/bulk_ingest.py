@@ -131,7 +131,7 @@ def _new_mention(p: _Pending, source: Source) -> Mention:
     )
 
 
-def _write(pending: list[_Pending], sources: dict[str, Source]) -> None:
+def _write(pending: list[_Pending]) -> None:
     """Insert the pending originals, their bands, then the copies (which point at them); one transaction."""
     from store.services.classify import enqueue_for_index
 
@@ -174,7 +174,7 @@ def ingest_many(items: list[MentionInput]) -> list[Outcome]:
         if not pending:
             return
         try:
-            _write([p for _, p in pending], sources)
+            _write([p for _, p in pending])
         except IntegrityError:
             # A concurrent writer stored some of these first: decide them (and the rest) one by one.
             conflict = True

@@ -1,4 +1,4 @@
-"""ingest_many stores exactly what ingest() item by item stores: repeats, copies, swaps of the original, invalid items."""
+"""ingest_many stores what ingest() item by item stores: repeats, copies, swaps of the original, invalid items."""
 
 import random
 from datetime import datetime, timedelta, timezone
