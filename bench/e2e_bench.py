@@ -127,8 +127,8 @@ def prepare(n: int) -> Path:
     os.environ["OTKLIK_HOME"] = str(home)
     os.environ["DATABASE_URL"] = f"sqlite:///{home / 'bench.sqlite3'}"
     # The index is its own stage (as with Elasticsearch, where `otklik index sync` runs on a schedule),
-    # not drained after every commit of the other stages.
-    os.environ["OTKLIK_SEARCH_AUTO_SYNC"] = "0"
+    # not drained after every commit of the other stages, unless --auto-sync (SQLite's default) asks for it.
+    os.environ.setdefault("OTKLIK_SEARCH_AUTO_SYNC", "0")
     from store.django_setup import setup
 
     setup()
@@ -267,8 +267,12 @@ def main() -> None:
     parser.add_argument("--fast", action="store_true", help="classify with the distilled ONNX model")
     parser.add_argument("--default-sample", type=int, default=0,
                         help="also time the default transformer on this many texts (smallest size only)")
+    parser.add_argument("--auto-sync", action="store_true",
+                        help="drain the index after every commit (the embedded backends' default)")
     parser.add_argument("--out", default=None, help="write OUT.json and OUT.md")
     args = parser.parse_args()
+    if args.auto_sync:
+        os.environ["OTKLIK_SEARCH_AUTO_SYNC"] = "1"
     results = []
     for i, n in enumerate(args.sizes):
         # Each size in its own process: a fresh database and fresh peak-RSS counters.
