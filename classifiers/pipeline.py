@@ -47,12 +47,12 @@ class TrainPlan:
     sentiment: StageConfig = None  # type: ignore[assignment]
     multitask: StageConfig = None  # type: ignore[assignment]
     topics: StageConfig = None  # type: ignore[assignment]
-    topics_replay: int = 2000
+    topics_replay: int = 3000
     corrections: Path | None = None
     device: str = "auto"
     threads: int | None = None
     weak_weight: float = 0.3
-    replay: int = 1500
+    replay: int = 3000
     stage2_val_per_set: int = 400  # sentiment validation rows per set used for stage-2 model selection
     correction_weight: float = 2.0
     start_from: Path | None = None  # skip conversion + stage 1 and start stage 2 from this checkpoint
@@ -61,7 +61,7 @@ class TrainPlan:
         self.work_dir = Path(self.work_dir)
         self.models_dir = Path(self.models_dir)
         if self.sentiment is None:
-            self.sentiment = StageConfig(name="sentiment", epochs=1.5, lr=6e-5, batch_size=32, max_length=128,
+            self.sentiment = StageConfig(name="sentiment", epochs=2.0, lr=6e-5, batch_size=32, max_length=128,
                                          eval_every=400, max_minutes=90, seed=self.seed)
         if self.multitask is None:
             self.multitask = StageConfig(name="multitask", epochs=3.0, lr=4e-5, batch_size=32, max_length=128,

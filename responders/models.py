@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from store.models import Mention, Order
@@ -29,6 +30,14 @@ class SlaState(models.TextChoices):
     OK = "ok", "В срок"
     AT_RISK = "at_risk", "Под угрозой"
     BREACHED = "breached", "Просрочен"
+
+
+def next_due_expression():
+    """The due time a ticket is worked by: the first-reply due time until the first reply, then the resolution one."""
+    return models.Case(
+        models.When(first_replied_at__isnull=True, then=Least("first_reply_due", "resolution_due")),
+        default=models.F("resolution_due"),
+    )
 
 
 class TicketQuerySet(models.QuerySet):
@@ -83,6 +92,11 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["resolution_due", "id"]
+        indexes = [
+            # The desk queue: open tickets, earliest next due first (responders.views.queue.with_next_due).
+            models.Index(next_due_expression(), "id", name="ticket_open_next_due",
+                         condition=~models.Q(state="closed")),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} {self.state}"

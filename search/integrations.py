@@ -6,6 +6,7 @@ import logging
 
 from django.db.models import Q, QuerySet
 
+from search.models import IndexOutbox
 from search.query import BackendUnavailable, Query
 from search.services.search import search
 
@@ -28,5 +29,9 @@ def narrow_tickets(tickets: QuerySet, query: str) -> QuerySet:
         log.warning("search index unavailable, queue search falls back to the database: %s", exc)
         return orm_search(tickets, query)
     ids = [hit.mention_id for hit in page.hits]
-    fresh = orm_search(tickets, query).values("pk")
+    # The substring match runs only where the index cannot answer: mentions still waiting in the outbox,
+    # and tickets linked to an order (numbers). Over every ticket it would cost a Python regex call per row
+    # on SQLite (its LIKE folds only ASCII), holding the GIL for seconds at 100k tickets.
+    pending = IndexOutbox.objects.values("mention_id")
+    fresh = orm_search(tickets.filter(Q(mention_id__in=pending) | Q(order_links__isnull=False)), query).values("pk")
     return tickets.filter(Q(mention_id__in=ids) | Q(pk__in=fresh))

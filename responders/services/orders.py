@@ -83,6 +83,27 @@ def match_orders(refs: list[Reference]) -> list[tuple[Order, Reference]]:
     return matches
 
 
+def match_orders_many(refs_per_text: list[list[Reference]]) -> list[list[tuple[Order, Reference]]]:
+    """match_orders for many texts with two queries for the numbers (phones and e-mails, rarer, one by one)."""
+    numbers = {r.value for refs in refs_per_text for r in refs if r.kind == "order_number"}
+    tracking = {r.value for refs in refs_per_text for r in refs if r.kind == "tracking_number"}
+    by_number = {o.order_number: o for o in Order.objects.filter(order_number__in=numbers)} if numbers else {}
+    by_tracking = {o.tracking_number: o for o in Order.objects.filter(tracking_number__in=tracking)} if tracking else {}
+    out = []
+    for refs in refs_per_text:
+        matches, seen = [], set()
+        for ref in refs:
+            order = (by_number if ref.kind == "order_number" else by_tracking if ref.kind == "tracking_number"
+                     else {}).get(ref.value)
+            if order is not None and order.pk not in seen:
+                seen.add(order.pk)
+                matches.append((order, ref))
+        if not matches and any(r.kind in ("phone", "email") for r in refs):
+            matches = match_orders(refs)
+        out.append(matches)
+    return out
+
+
 def link_orders(ticket: Ticket, cfg: ResponderConfig) -> list[TicketOrderLink]:
     """Link a ticket to every order its mention refers to; idempotent."""
     mention = ticket.mention

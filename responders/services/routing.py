@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,11 +12,12 @@ from django.utils import timezone
 from otklik.failpoints import failpoint
 
 from responders.config import ResponderConfig, load_config
-from responders.models import Ticket, TicketEvent, TicketState
+from responders.models import Ticket, TicketEvent, TicketOrderLink, TicketState
 from responders.services.clocks import calendars
-from responders.services.orders import link_orders
-from responders.services.sla import targets_for
-from store.models import Classification, Mention
+from responders.services.orders import extract_references, link_orders, match_orders_many
+from responders.services.sla import desk_overrides, targets_for
+from store.models import AuditEvent, Classification, Mention
+from store.services.classify import enqueue_for_index
 from store.services.audit import record
 
 
@@ -54,21 +56,94 @@ def route_pending(cfg: ResponderConfig | None = None, batch_size: int = 500) -> 
         if not batch:
             return stats
         last_id = batch[-1].id
+        todo = []
         for mention in batch:
             if cfg.skip_duplicates and mention.duplicate_of_id is not None:
                 stats.skipped_duplicates += 1
                 continue
-            ticket = open_ticket(mention, cfg)
-            failpoint("route.ticket")
-            if ticket is None:
-                continue
+            todo.append(mention)
+        for ticket, linked in open_tickets(todo, cfg):
             stats.by_kind[ticket.kind] += 1
             if ticket.state == TicketState.CLOSED:
                 stats.dismissed += 1
             else:
                 stats.opened += 1
-            if ticket.order_links.exists():
+            if linked:
                 stats.linked_to_order += 1
+
+
+def _build(mention: Mention, cfg: ResponderConfig, now: datetime,
+           overrides: dict) -> tuple[Ticket, list[TicketEvent], str] | None:
+    """The unsaved ticket for a mention, its opening events and its topic (None: not classified)."""
+    classification = mention.current_classification
+    if classification is None:
+        return None
+    channel = mention.source.kind
+    rule = decide(cfg, classification, channel)
+    topic = classification.primary_topic
+    targets = targets_for(cfg, kind=rule.kind, topic=topic, channel=channel, overrides=overrides)
+    opened = mention.posted_at
+    dismissed = rule.action == "dismiss"
+    due_cal, _ = calendars(cfg)
+    ticket = Ticket(
+        mention=mention, kind=rule.kind, topic=topic, sentiment=classification.sentiment, channel=channel,
+        priority=targets.priority, opened_at=opened,
+        first_reply_due=due_cal.add(opened, targets.first_reply_hours * 3600),
+        resolution_due=due_cal.add(opened, targets.resolution_hours * 3600),
+        first_reply_target_h=targets.first_reply_hours, resolution_target_h=targets.resolution_hours,
+        state=TicketState.CLOSED if dismissed else TicketState.NEW, closed_at=now if dismissed else None,
+        close_reason=rule.reason if dismissed else "", dismissed=dismissed,
+    )
+    # The history starts when the clocks do: when the customer spoke.
+    events = [TicketEvent(ticket=ticket, from_state="", to_state=TicketState.NEW, at=opened, note="opened")]
+    if dismissed:
+        events.append(TicketEvent(ticket=ticket, from_state=TicketState.NEW, to_state=TicketState.CLOSED,
+                                  at=max(now, opened), note=f"dismissed: {rule.reason}"))
+    return ticket, events, topic
+
+
+def open_tickets(mentions: list[Mention], cfg: ResponderConfig) -> list[tuple[Ticket, bool]]:
+    """Open the tickets of many mentions in one transaction with bulk inserts; return (ticket, linked to an order).
+
+    The same rows as open_ticket() one by one: ticket, events, order links, audit entry, search outbox row.
+    If another router got there first (a unique conflict), the batch is done one by one instead.
+    """
+    now = timezone.now()
+    overrides = desk_overrides()
+    built = []
+    for mention in mentions:
+        b = _build(mention, cfg, now, overrides)
+        failpoint("route.ticket")
+        if b is not None:
+            built.append(b)
+    if not built:
+        return []
+    refs = [extract_references(f"{t.mention.title}\n{t.mention.text}", cfg) for t, _, _ in built]
+    matches = match_orders_many(refs)
+    try:
+        with transaction.atomic():
+            tickets = Ticket.objects.bulk_create([t for t, _, _ in built])
+            TicketEvent.objects.bulk_create([e for _, events, _ in built for e in events])
+            # Dismissed tickets are linked too: a moderator reopening one should see the order.
+            TicketOrderLink.objects.bulk_create([
+                TicketOrderLink(ticket=t, order=order, matched_by=ref.kind, matched_value=ref.value)
+                for t, found in zip(tickets, matches) for order, ref in found
+            ])
+            AuditEvent.objects.bulk_create([
+                AuditEvent(actor_label="system", action="ticket.open", object_type=Ticket._meta.label_lower,
+                           object_id=str(t.pk), after={"kind": t.kind, "state": t.state, "topic": topic})
+                for t, (_, _, topic) in zip(tickets, built)
+            ])
+            # bulk_create sends no post_save: queue the mentions for the search index here.
+            enqueue_for_index([t.mention_id for t in tickets], "ticket")
+    except IntegrityError:
+        out = []
+        for mention in mentions:
+            ticket = open_ticket(mention, cfg)
+            if ticket is not None:
+                out.append((ticket, ticket.order_links.exists()))
+        return out
+    return [(t, bool(found)) for t, found in zip(tickets, matches)]
 
 
 def open_ticket(mention: Mention, cfg: ResponderConfig) -> Ticket | None:

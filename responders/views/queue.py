@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db.models import Case, F, When
-from django.db.models.functions import Least
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
@@ -16,7 +14,7 @@ from responders.forms import (
     QueueFilterForm,
     ReplyForm,
 )
-from responders.models import ReplyTemplate, Ticket, TicketState
+from responders.models import ReplyTemplate, Ticket, TicketState, next_due_expression
 from responders.roles import LEAD, MODERATOR, has_role, role_required
 from responders.services import presence
 from responders.services.customers import customer_card
@@ -28,8 +26,7 @@ from responders.services.workflow import holder
 
 def with_next_due(qs):
     """Annotate `next_due`: the first-reply due time until the first reply, then the resolution due time."""
-    return qs.annotate(next_due=Case(When(first_replied_at__isnull=True, then=Least("first_reply_due", "resolution_due")),
-                                     default=F("resolution_due")))
+    return qs.annotate(next_due=next_due_expression())
 
 
 def filtered_tickets(form: QueueFilterForm, user):

@@ -61,9 +61,14 @@ def sync(
             break
         last = rows[-1].id
         ids = sorted({r.mention_id for r in rows})
+        # Later due rows for the same mentions (a classification, then a ticket) are answered by this
+        # document too: their changes committed before it is built, so it is written once, not per row.
+        later = list(rows_qs.filter(id__gt=last, mention_id__in=ids).values_list("id", "mention_id"))
         docs = build_documents(ids)
         result = backend.apply([docs[i] for i in ids if i in docs], [i for i in ids if i not in docs])
-        IndexOutbox.objects.filter(id__in=[r.id for r in rows if r.mention_id not in result.failed]).delete()
+        done = [r.id for r in rows if r.mention_id not in result.failed]
+        done += [row_id for row_id, mention_id in later if mention_id not in result.failed]
+        IndexOutbox.objects.filter(id__in=done).delete()
         failed = [r for r in rows if r.mention_id in result.failed]
         for r in failed:
             r.attempts += 1

@@ -38,13 +38,16 @@ def classify_pending(
 
     Each batch is written in one transaction, so an interrupted run resumes where it stopped.
     """
-    done = 0
+    done = last_id = 0
     while True:
+        # Page by id (no re-scan of the classified prefix): each batch starts after the previous one.
         batch = list(
-            Mention.objects.unclassified_by(classifier.version).order_by("id").only("id", "title", "text")[:batch_size]
+            Mention.objects.unclassified_by(classifier.version).filter(id__gt=last_id).order_by("id")
+            .only("id", "title", "text")[:batch_size]
         )
         if not batch:
             return done
+        last_id = batch[-1].id
         texts = [f"{m.title}. {m.text}" if m.title and m.title not in m.text else m.text for m in batch]
         preds = classifier.predict(texts)
         with transaction.atomic():

@@ -79,3 +79,59 @@ def test_the_companys_own_posts_are_dismissed_not_queued():
     assert (own.kind, own.state, own.dismissed, own.close_reason) == (
         TicketKind.OTHER, TicketState.CLOSED, True, "собственная публикация компании")
     assert Ticket.objects.get(mention__author="Ирина").state == TicketState.NEW
+
+
+
+def _routing_rows() -> dict:
+    """What routing wrote, keyed by mention text (ids differ between runs)."""
+    from responders.models import TicketEvent, TicketOrderLink
+    from search.models import IndexOutbox
+    from store.models import AuditEvent
+
+    tickets = {t.mention.text: (t.kind, t.state, t.topic, t.sentiment, t.channel, t.priority, t.opened_at,
+                                t.first_reply_due, t.resolution_due, t.dismissed, t.close_reason)
+               for t in Ticket.objects.select_related("mention")}
+    text = dict(Ticket.objects.values_list("id", "mention__text"))
+    events = sorted((text[e.ticket_id], e.from_state, e.to_state, e.note) for e in TicketEvent.objects.all())
+    links = sorted((text[x.ticket_id], x.order.order_number, x.matched_by, x.matched_value)
+                   for x in TicketOrderLink.objects.select_related("order"))
+    audit = sorted((text[int(a.object_id)], a.actor_label, str(a.after))
+                   for a in AuditEvent.objects.filter(action="ticket.open") if int(a.object_id) in text)
+    queued = set(IndexOutbox.objects.filter(reason="ticket").values_list("mention_id", flat=True))
+    return {"tickets": tickets, "events": events, "links": links, "audit": audit,
+            "queued": sorted(t for m, t in Ticket.objects.values_list("mention_id", "mention__text") if m in queued)}
+
+
+def test_bulk_routing_writes_what_opening_one_by_one_writes():
+    from responders.models import TicketEvent, TicketOrderLink
+    from responders.services.routing import open_ticket
+    from search.models import IndexOutbox
+    from store.models import Customer, Mention, Order
+
+    customer = Customer.objects.create(external_id="c1", phone="79161234567")
+    Order.objects.create(order_number="40012345", created_at=T0)
+    Order.objects.create(order_number="40054321", tracking_number="RA123456789RU", created_at=T0, customer=customer)
+    texts = [
+        ("Заказ 4001 2345 опоздал на неделю", "negative", ["delivery_delay"], "u1"),
+        ("Трек RA123456789RU стоит на месте, и заказ 40012345 тоже", "neutral", ["tracking"], "u2"),
+        ("Позвоните мне +7 916 123-45-67, где посылка?", "neutral", ["question"], "u3"),
+        ("Купите криптовалюту 40012345", "neutral", ["spam"], "u4"),
+        ("Мы работаем без выходных", "positive", ["praise"], "СкороДоставка"),
+        ("Спасибо курьеру!", "positive", ["praise"], "u5"),
+    ]
+    for i, (text, sentiment, topics, author) in enumerate(texts):
+        classified(text, sentiment=sentiment, topics=topics, author=author, posted_at=T0 + timedelta(hours=i))
+    cfg = load_config()
+    IndexOutbox.objects.all().delete()
+    for m in Mention.objects.order_by("id"):
+        open_ticket(m, cfg)
+    one_by_one = _routing_rows()
+    assert len(one_by_one["links"]) == 5 and len(one_by_one["queued"]) == 6 and len(one_by_one["audit"]) == 6
+
+    TicketOrderLink.objects.all().delete()
+    TicketEvent.objects.all().delete()
+    Ticket.objects.all().delete()  # the audit log is append-only: the old entries point at deleted ids
+    IndexOutbox.objects.all().delete()
+    stats = route_pending(cfg)
+    assert (stats.opened, stats.dismissed, stats.linked_to_order) == (4, 2, 4)
+    assert _routing_rows() == one_by_one

@@ -99,3 +99,30 @@ def test_elasticsearch_is_not_drained_after_commit_by_default(es_down):
 def test_backoff_doubles_up_to_an_hour():
     assert [backoff(n) for n in (1, 2, 3)] == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120)]
     assert backoff(30) == timedelta(hours=1)
+
+
+def test_a_mention_with_several_pending_rows_is_indexed_once(embedded):
+    """Rows from the crawl, the classification and the ticket of one mention are answered by one document."""
+    from search.backends.base import Backend
+
+    mentions = [factories.classified(f"Посылка номер {i} потерялась") for i in range(3)]
+    IndexOutbox.objects.all().delete()
+    for reason in ("mention", "classification", "ticket"):
+        for m in mentions:
+            IndexOutbox.objects.create(mention_id=m.pk, reason=reason)
+    applied: list[list[int]] = []
+    original = type(embedded).apply
+
+    def counting(self: Backend, docs, deletes):
+        applied.append([d["mention_id"] for d in docs])
+        return original(self, docs, deletes)
+
+    type(embedded).apply = counting
+    try:
+        stats = sync(embedded, batch_size=2)
+    finally:
+        type(embedded).apply = original
+    assert sorted(i for batch in applied for i in batch) == sorted(m.pk for m in mentions)
+    assert stats.indexed == 3 and stats.pending == 0
+    embedded.refresh()
+    assert {h.mention_id for h in embedded.search(Query(text="посылка")).hits} == {m.pk for m in mentions}
