@@ -147,43 +147,17 @@ def open_tickets(mentions: list[Mention], cfg: ResponderConfig) -> list[tuple[Ti
 
 
 def open_ticket(mention: Mention, cfg: ResponderConfig) -> Ticket | None:
-    """Create the ticket for one mention (None if it already has one)."""
-    classification = mention.current_classification
-    if classification is None:
+    """Create the ticket for one mention (None if it is not classified or already has one)."""
+    built = _build(mention, cfg, timezone.now(), desk_overrides())
+    if built is None:
         return None
-    channel = mention.source.kind
-    rule = decide(cfg, classification, channel)
-    topic = classification.primary_topic
-    targets = targets_for(cfg, kind=rule.kind, topic=topic, channel=channel)
-    opened = mention.posted_at
-    now = timezone.now()
-    dismissed = rule.action == "dismiss"
-    due_cal, _ = calendars(cfg)
+    ticket, events, topic = built
     try:
         with transaction.atomic():
-            ticket = Ticket.objects.create(
-                mention=mention,
-                kind=rule.kind,
-                topic=topic,
-                sentiment=classification.sentiment,
-                channel=channel,
-                priority=targets.priority,
-                opened_at=opened,
-                first_reply_due=due_cal.add(opened, targets.first_reply_hours * 3600),
-                resolution_due=due_cal.add(opened, targets.resolution_hours * 3600),
-                first_reply_target_h=targets.first_reply_hours,
-                resolution_target_h=targets.resolution_hours,
-                state=TicketState.CLOSED if dismissed else TicketState.NEW,
-                closed_at=now if dismissed else None,
-                close_reason=rule.reason if dismissed else "",
-                dismissed=dismissed,
-            )
-            # The history starts when the clocks do: when the customer spoke.
-            TicketEvent.objects.create(ticket=ticket, from_state="", to_state=TicketState.NEW, at=opened,
-                                       note="opened")
-            if dismissed:
-                TicketEvent.objects.create(ticket=ticket, from_state=TicketState.NEW, to_state=TicketState.CLOSED,
-                                           at=max(now, opened), note=f"dismissed: {rule.reason}")
+            ticket.save(force_insert=True)
+            for event in events:
+                event.ticket = ticket
+                event.save(force_insert=True)
             # Dismissed tickets are linked too: a moderator reopening one should see the order.
             link_orders(ticket, cfg)
             record("ticket.open", ticket, label="system", after={"kind": ticket.kind, "state": ticket.state, "topic": topic})

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -25,14 +24,8 @@ from responders.models import Ticket
 from search.models import IndexOutbox, SearchDocument
 from search.services.sync import sync
 from store.models import Classification, Mention, QuarantinedItem, Source
+from tests.flows.mini import MINI, SOURCES
 
-MINI = Path(__file__).resolve().parents[1] / "crawlers" / "data" / "mini"
-SOURCES = """sources:
-  - {name: appstore, kind: appstore, app_id: "1", country: ru}
-  - {name: tg, kind: telegram, channel: chat}
-  - {name: vk-wall, kind: vk, domain: skoro, count: 2}
-  - {name: news, kind: rss, url: "https://news.example.ru/rss.xml"}
-"""
 MENTIONS = 11
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0}
 pytestmark = pytest.mark.usefixtures("prefect_harness")

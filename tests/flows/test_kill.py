@@ -14,15 +14,7 @@ from pathlib import Path
 import pytest
 
 from crawlers.snapshot_server import SnapshotServer
-
-MINI = Path(__file__).resolve().parents[1] / "crawlers" / "data" / "mini"
-# The mini snapshot minus its deliberately broken sources (their retries would only slow this test down).
-SOURCES = """sources:
-  - {name: appstore, kind: appstore, app_id: "1", country: ru}
-  - {name: tg, kind: telegram, channel: chat}
-  - {name: vk-wall, kind: vk, domain: skoro, count: 2}
-  - {name: news, kind: rss, url: "https://news.example.ru/rss.xml"}
-"""
+from tests.flows.mini import MINI, SOURCES
 
 
 def run_batch(home: Path, snapshot_url: str, api_url: str, failpoint: str | None = None) -> int:
