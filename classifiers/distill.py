@@ -22,7 +22,6 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import data as D
 from .checkpoint import read_otklik_config
 from .registry import DEFAULT_MODEL_DIR, FAST_MODEL_DIR
 from .train import (_param_groups, configure_threads, encode_rows, pad_batch, predict_logits, set_seed,

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import data as D
 from .metrics import accuracy, f1_pos_neg, macro_f1, multilabel_report
-from .taxonomy import SENTIMENTS, load_taxonomy
+from .taxonomy import load_taxonomy
 
 DOC_PATH = D.REPO_ROOT / "docs" / "classifier.md"
 BEGIN, END = "<!-- otklik-evaluate:begin -->", "<!-- otklik-evaluate:end -->"
@@ -229,7 +229,7 @@ def render_markdown(report: dict) -> str:
         label = {"banks": "SentiRuEval tweets `test`: banks", "telecom": "SentiRuEval tweets `test`: telecom",
                  "rusentiment": "RuSentiment `test` (3-class rows)"}[ds]
         L.append(f"| {label} | {n} | {cells} |")
-    L += ["", f"Margin over TF-IDF in F1(pos,neg): " + ", ".join(
+    L += ["", "Margin over TF-IDF in F1(pos,neg): " + ", ".join(
         f"{ds} {s['model'][ds]['f1pn'] - s['tfidf'][ds]['f1pn']:+.3f}" for ds in ("banks", "telecom", "rusentiment")), ""]
     if report.get("aspects"):
         a = report["aspects"]
@@ -277,7 +277,6 @@ def write_docs_section(markdown: str, path: Path = DOC_PATH) -> None:
 def run_evaluation(model_dir=None, device: str = "auto", fast_model=None, aspects: bool = True, write_docs: bool = True,
                    echo: Callable[[str], None] = print, work_dir: Path | None = None) -> dict:
     from .model import load_checkpoint
-    from .pipeline import sentiment_splits
     from .registry import DEFAULT_MODEL_DIR, FAST_MODEL_DIR
     from .rules import RuleClassifier
 
