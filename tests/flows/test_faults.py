@@ -45,8 +45,9 @@ def run(shared_db, snapshot, tmp_path, monkeypatch):
     sources.write_text(SOURCES)
 
     def go(**kw):
+        kw.setdefault("alerts", False)
         return batch_flow(sources_file=str(sources), crawl_settings={**FAST, "OTKLIK_SNAPSHOT_URL": snapshot.url},
-                          alerts=False, **kw)
+                          **kw)
 
     return go
 
@@ -102,9 +103,19 @@ def test_unreachable_search_index_keeps_the_outbox_until_it_is_back(run, setting
     monkeypatch.setenv("ELASTICSEARCH_URL", closed)  # the crawl child
     settings.OTKLIK_SEARCH = {**settings.OTKLIK_SEARCH, "BACKEND": "elasticsearch", "ELASTICSEARCH_URL": closed,
                               "TIMEOUT": 1}
+    # An alert whose delivery failed last hour: the alert check retries it, whatever the index does.
+    from django.utils import timezone
+
+    from reports.models import Alert
+
+    now = timezone.now()
+    pending = Alert.objects.create(kind="spike", topic="delivery_delay", spike_start=now, peak_at=now, peak_count=9,
+                                   baseline=2.0, status=Alert.Status.FAILED)
     with pytest.raises(Exception, match="Elasticsearch") as failed:
-        run()
+        run(alerts=True)
     assert "127.0.0.1:9" in str(failed.value) or "Connection" in str(failed.value)
+    pending.refresh_from_db()
+    assert pending.attempts == 1  # the alert check ran although the index stage had failed
     # Everything before the index stage is done; every mention waits in the outbox.
     assert Mention.objects.count() == MENTIONS and Classification.objects.count() == MENTIONS
     assert Ticket.objects.count() == MENTIONS
