@@ -67,24 +67,17 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
 def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_epochs, multitask_epochs,
               sentiment_minutes, multitask_minutes, topics_minutes, promote, force, fresh, from_checkpoint):
     """Convert e5, fine-tune (sentiment, then sentiment + logistics topics), tune thresholds, gate, promote."""
-    import shutil
-
-    from .pipeline import TrainPlan, run_training
+    from .pipeline import TrainPlan, clear_stages, run_training
 
     work = Path(work_dir)
     if fresh:
-        for sub in ("sentiment", "multitask", "topics"):
-            shutil.rmtree(work / sub, ignore_errors=True)
-    if corrections:
-        # a different training set: the multi-task and topic stages must run again
-        shutil.rmtree(work / "multitask", ignore_errors=True)
-        shutil.rmtree(work / "topics", ignore_errors=True)
+        clear_stages(work, ("sentiment", "multitask", "topics"))
+    if corrections or from_checkpoint:
+        # a different training set or starting point: the multi-task and topic stages must run again
+        clear_stages(work)
     plan = TrainPlan(work_dir=work, models_dir=Path(models_dir) if models_dir else work / "models", seed=seed,
                      corrections=Path(corrections) if corrections else None, device=device,
                      start_from=Path(from_checkpoint) if from_checkpoint else None)
-    if from_checkpoint:
-        shutil.rmtree(work / "multitask", ignore_errors=True)
-        shutil.rmtree(work / "topics", ignore_errors=True)
     if sentiment_epochs is not None:
         plan.sentiment.epochs = sentiment_epochs
     if multitask_epochs is not None:

@@ -14,11 +14,11 @@ unfinished one resumes from its `resume.pt`.
 
 from __future__ import annotations
 
-import json
 import random
+import shutil
 import subprocess
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -235,6 +235,24 @@ def run_sentiment_stage(plan: TrainPlan, base: Path, log) -> Path:
     return train_stage(model, tok, train_rows, plan.sentiment, out, evaluate=ev, device=plan.device, log=log)
 
 
+def correction_rows(plan: TrainPlan, codes) -> list[dict]:
+    """The moderators' corrections as training rows with their extra weight (none without a corrections file)."""
+    if not plan.corrections:
+        return []
+    return [{**r, "weight": plan.correction_weight} for r in D.load_corrections(plan.corrections, codes)]
+
+
+def small_sentiment_val(plan: TrainPlan, sent_val: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """A fixed sample of each sentiment validation set, for model selection in stages 2 and 3."""
+    return {k: random.Random(plan.seed).sample(v, min(len(v), plan.stage2_val_per_set)) for k, v in sent_val.items()}
+
+
+def clear_stages(work_dir: Path, stages=("multitask", "topics")) -> None:
+    """Forget finished stages so they train again (a new training set or a new starting checkpoint)."""
+    for sub in stages:
+        shutil.rmtree(Path(work_dir) / sub, ignore_errors=True)
+
+
 def run_multitask_stage(plan: TrainPlan, start: Path, log) -> tuple[Path, dict]:
     out = plan.work_dir / "multitask"
     tax = load_taxonomy()
@@ -247,14 +265,11 @@ def run_multitask_stage(plan: TrainPlan, start: Path, log) -> tuple[Path, dict]:
         replay = rng.sample(sent_train, min(plan.replay, len(sent_train)))
         weak = weak_rows(sent_train, plan.weak_weight)
         weak = rng.sample(weak, min(len(weak), max(len(log_train) // 2, 1)))
-        corr = []
-        if plan.corrections:
-            corr = [{**r, "weight": plan.correction_weight} for r in D.load_corrections(plan.corrections, codes)]
+        corr = correction_rows(plan, codes)
         rows = log_train + weak + replay + corr
         log(f"stage multitask: logistics {len(log_train)} (+{len(log_val)} validation), weak {len(weak)}, "
             f"replay {len(replay)}, corrections {len(corr)}")
-        sent_val_small = {k: random.Random(plan.seed).sample(v, min(len(v), plan.stage2_val_per_set))
-                          for k, v in sent_val.items()}
+        sent_val_small = small_sentiment_val(plan, sent_val)
         ev = make_multitask_eval(tok, sent_val_small, log_val, codes, plan.device, plan.multitask.max_length)
         train_stage(model, tok, rows, plan.multitask, out, evaluate=ev, device=plan.device, log=log)
     return out / "best", {"logistics_val": log_val}
@@ -271,13 +286,10 @@ def run_topics_stage(plan: TrainPlan, start: Path, log) -> Path:
         model, tok = build_model(start, codes, version="stage-topics", taxonomy_version=tax.version)
         rng = random.Random(plan.seed + 3)
         replay = rng.sample(sent_train, min(plan.topics_replay, len(sent_train)))
-        corr = []
-        if plan.corrections:
-            corr = [{**r, "weight": plan.correction_weight} for r in D.load_corrections(plan.corrections, codes)]
+        corr = correction_rows(plan, codes)
         rows = log_train + replay + corr
         log(f"stage topics: logistics {len(log_train)}, replay {len(replay)}, corrections {len(corr)}")
-        sent_val_small = {k: random.Random(plan.seed).sample(v, min(len(v), plan.stage2_val_per_set))
-                          for k, v in sent_val.items()}
+        sent_val_small = small_sentiment_val(plan, sent_val)
         ev = make_multitask_eval(tok, sent_val_small, log_val, codes, plan.device, plan.topics.max_length)
         train_stage(model, tok, rows, plan.topics, out, evaluate=ev, device=plan.device, log=log)
     return out / "best"

@@ -82,7 +82,7 @@ def retrain_with_corrections(
 
     `plan_overrides` sets `TrainPlan` stage fields, e.g. ``{"multitask": {"epochs": 1.0}}``.
     """
-    from .pipeline import TrainPlan, run_training
+    from .pipeline import TrainPlan, clear_stages, run_training
     from .promote import fixed_eval_metrics, promote_candidate
 
     work = Path(work_dir)
@@ -103,11 +103,7 @@ def retrain_with_corrections(
                 setattr(target, key, value)
         else:
             setattr(plan, stage, values)
-    # a new training set: the multi-task and topic stages start again (conversion and stage 1 are not used)
-    import shutil
-
-    for sub in ("multitask", "topics"):
-        shutil.rmtree(work / sub, ignore_errors=True)
+    clear_stages(work)  # a new training set: the multi-task and topic stages start again
     candidate = run_training(plan)
     if candidate is None:
         raise RuntimeError("training produced no candidate (no authored logistics data found)")
@@ -117,8 +113,8 @@ def retrain_with_corrections(
         log.append(msg)
         echo(msg)
 
-    kwargs = {"metrics_fn": metrics_fn} if metrics_fn else {"metrics_fn": lambda p: fixed_eval_metrics(p, device)}
-    promoted = promote_candidate(candidate, default_dir=default_dir, echo=tee, **kwargs)
+    promoted = promote_candidate(candidate, default_dir=default_dir, echo=tee,
+                                 metrics_fn=metrics_fn or (lambda p: fixed_eval_metrics(p, device)))
     state.update({"latest_correction": summary.latest, "trained_corrections": summary.total,
                   "candidate": str(candidate), "promoted": promoted})
     (work / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
