@@ -7,10 +7,7 @@ stored verbatim and shown escaped, and a rerun must change nothing.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,7 @@ from responders.models import Ticket
 from search.models import IndexOutbox, SearchDocument
 from store.models import Classification, Mention, QuarantinedItem
 from tests.hostile import Case, load_cases, serve, write_sources
+from tests.postgres_rerun import ROOT, rerun_on_postgres
 
 CASES = load_cases()
 SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "ROBOTSTXT_OBEY": False,
@@ -130,18 +128,5 @@ def test_hostile_corpus_through_the_batch(shared_db, tmp_path, client, django_us
 @pytest.mark.postgres
 def test_hostile_corpus_on_postgres():
     """The same corpus on PostgreSQL (NUL bytes, lengths and types are enforced there, not on SQLite)."""
-    url = os.environ.get("OTKLIK_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("PostgreSQL: OTKLIK_TEST_POSTGRES_URL is not set")
-    if connection.vendor == "postgresql":
-        pytest.skip("this run is already on PostgreSQL: the corpus test ran directly")
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DATABASE_URL": url, "OTKLIK_TEST_KEEP_DATABASE_URL": "1"}
-    env.pop("OTKLIK_HOME", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::UserWarning",
-         f"{Path(__file__).relative_to(root)}::test_hostile_corpus_through_the_batch"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=600,
-    )
-    tail = proc.stdout[-4000:] + proc.stderr[-2000:]
+    proc, tail = rerun_on_postgres(f"{Path(__file__).relative_to(ROOT)}::test_hostile_corpus_through_the_batch")
     assert proc.returncode == 0 and re.search(r"1 passed", proc.stdout), tail
