@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchio import register_sources  # noqa: E402
+
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 COPY_SHARE = 0.03
 WORDS = (
@@ -144,18 +146,14 @@ def measure(n: int) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-    import yaml
-
     from crawlers.fakeweb import FakeWeb
     from crawlers.runner import crawl
     from store.models import Mention, MentionBand
-    from store.services.sources import crawl_specs, sync_sources
+    from store.services.sources import crawl_specs
 
     with FakeWeb() as web:
         sources, planted = build(n, web)
-        path = home / "sources.yaml"
-        path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
-        sync_sources(path)
+        register_sources(home, sources)
         settings = {
             "OTKLIK_SNAPSHOT_URL": web.url, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
             "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "ERROR",

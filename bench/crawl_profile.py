@@ -18,21 +18,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import e2e_bench  # noqa: E402
+from benchio import register_sources  # noqa: E402
 
 
 def main(n: int) -> None:
     home = e2e_bench.prepare(n)
-    import yaml
-
     from crawlers.fakeweb import FakeWeb
     from crawlers.runner import run_in_this_process
-    from store.services.sources import crawl_specs, sync_sources
+    from store.services.sources import crawl_specs
 
     with FakeWeb() as web:
         sources = e2e_bench.build(n, web)
-        path = home / "sources.yaml"
-        path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
-        sync_sources(path)
+        register_sources(home, sources)
         settings = {"OTKLIK_SNAPSHOT_URL": web.url, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
                     "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "ERROR"}
         specs = crawl_specs()

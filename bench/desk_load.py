@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from benchio import write_results  # noqa: E402
 from crawl_bench import T0, text_for  # noqa: E402
 
 PASSWORD = "desk-load-pass"
@@ -314,10 +315,7 @@ def main() -> None:
     print(json.dumps(out, ensure_ascii=False))
     table = markdown(out)
     print(table)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(f"{args.out}.json").write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
-        Path(f"{args.out}.md").write_text(table, encoding="utf-8")
+    write_results(args.out, out, table)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from benchio import register_sources, write_results  # noqa: E402
 from crawl_bench import T0, edit, text_for  # noqa: E402
 
 COMPANY = "СкороДоставка"
@@ -144,8 +145,6 @@ def prepare(n: int) -> Path:
 
 def measure(n: int, fast: bool, default_sample: int) -> dict:
     home = prepare(n)
-    import yaml
-
     from classifiers.registry import load_classifier
     from crawlers.fakeweb import FakeWeb
     from crawlers.runner import crawl
@@ -154,14 +153,12 @@ def measure(n: int, fast: bool, default_sample: int) -> dict:
     from search.services.sync import sync
     from store.models import Mention
     from store.services.classify import classify_pending
-    from store.services.sources import crawl_specs, sync_sources
+    from store.services.sources import crawl_specs
 
     seconds: dict[str, float] = {}
     with FakeWeb() as web:
         sources = build(n, web)
-        path = home / "sources.yaml"
-        path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
-        sync_sources(path)
+        register_sources(home, sources)
         settings = {
             "OTKLIK_SNAPSHOT_URL": web.url, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
             "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "ERROR",
@@ -285,10 +282,7 @@ def main() -> None:
         print(json.dumps(results[-1], ensure_ascii=False), flush=True)
     table = markdown(results)
     print(table)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(f"{args.out}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-        Path(f"{args.out}.md").write_text(table, encoding="utf-8")
+    write_results(args.out, results, table)
 
 
 if __name__ == "__main__":
