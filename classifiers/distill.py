@@ -43,15 +43,18 @@ def student_from_teacher(teacher, layers: int):
     return student, keep
 
 
-def transfer_rows(seed: int, limit: int) -> list[dict]:
-    """Training texts for distillation: sentiment + logistics train rows (validation carved out as in training)."""
+def transfer_rows(seed: int, limit: int | None = None) -> list[dict]:
+    """Training texts for distillation: sentiment + logistics train rows (validation carved out as in training).
+
+    `limit` caps the sentiment rows (a seeded sample); None takes them all.
+    """
     from .pipeline import logistics_splits, sentiment_splits
     from .taxonomy import load_taxonomy
 
     sent_train, _ = sentiment_splits(seed)
     log_train, _ = logistics_splits(load_taxonomy().codes, seed)
     rng = random.Random(seed)
-    rows = rng.sample(sent_train, min(limit, len(sent_train)))
+    rows = sent_train if limit is None else rng.sample(sent_train, min(limit, len(sent_train)))
     return rows + log_train * 2  # logistics texts are few and matter most for topics
 
 
@@ -113,10 +116,10 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
     return final
 
 
-def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 3,
-                     work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int = 2000,
+def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 2,
+                     work_dir: str | Path = "var/train/distill", epochs: float = 2.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
-                     max_minutes: float = 10) -> Path:
+                     max_minutes: float = 25) -> Path:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     configure_threads()

@@ -45,6 +45,7 @@ class StageConfig:
     topic_loss_weight: float = 1.0
     topic_pos_weight_power: float = 0.0  # >0: BCE pos_weight = (negatives/positives)^power per topic, capped at 10
     class_weight_power: float = 0.5
+    keep_sentiment_weight: float = 0.0  # >0: KL to fixed sentiment targets (train_stage's keep_targets) on rows that have them
     seed: int = 13
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
     grad_clip: float = 1.0
@@ -231,7 +232,9 @@ def topic_pos_weight(topics: np.ndarray, tmask: np.ndarray, power: float) -> tor
     return torch.tensor(np.clip((neg / pos) ** power, 1.0, 10.0), dtype=torch.float32)
 
 
-def multitask_loss(logits, sent, topics, tmask, weight, cw, topic_w: float, n_sent: int = 3, pos_weight=None):
+def multitask_loss(logits, sent, topics, tmask, weight, cw, topic_w: float, n_sent: int = 3, pos_weight=None,
+                   keep=None, keep_w: float = 0.0):
+    """Sentiment CE + topic_w × topic BCE (+ keep_w × KL(keep ‖ sentiment) on rows whose `keep` row is not NaN)."""
     logits = logits.float()
     ls = logits[:, :n_sent]
     lt = logits[:, n_sent:]
@@ -246,6 +249,12 @@ def multitask_loss(logits, sent, topics, tmask, weight, cw, topic_w: float, n_se
         tw = tmask * weight
         t_loss = (bce * tw).sum() / tw.sum().clamp(min=1.0)
         loss = loss + topic_w * t_loss
+    if keep is not None and keep_w > 0:
+        has = ~torch.isnan(keep[:, 0])
+        if has.any():
+            p = keep[has].to(ls.device)
+            kl = (p * (torch.log(p.clamp(min=1e-8)) - torch.log_softmax(ls[has], -1))).sum(1)
+            loss = loss + keep_w * kl.mean()
     return loss, s_loss.detach(), t_loss.detach()
 
 
@@ -282,8 +291,12 @@ def split_probs(logits: np.ndarray, n_sent: int = 3):
 
 def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_dir: str | Path, *,
                 evaluate: Callable[[object], tuple[float, dict]] | None = None, device: str = "auto",
-                log: Callable[[str], None] = print) -> Path:
+                log: Callable[[str], None] = print, keep_targets: np.ndarray | None = None) -> Path:
     """Fine-tune `model` on `train_rows`; return the directory of the best (or last) model.
+
+    `keep_targets` ([n, 3] sentiment probabilities, NaN rows = none) with `cfg.keep_sentiment_weight > 0`
+    holds the sentiment output near those targets while the stage learns something else (learning
+    without forgetting: the pipeline passes the sentiment stage's predictions on the replay rows).
 
     `evaluate(model) -> (score, details)` is called every `eval_every` steps and at the end;
     the best-scoring weights are saved to `<out>/best`. Re-running with the same arguments
@@ -296,6 +309,8 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
     _, topic_codes, _, _, prefix, _ = read_otklik_config(model.config)
     max_len = min(cfg.max_length, int(getattr(model.config, "max_position_embeddings", cfg.max_length)))
     enc = encode_rows(tokenizer, train_rows, topic_codes, prefix, max_len)
+    if keep_targets is not None and len(keep_targets) != len(train_rows):
+        raise ValueError(f"keep_targets has {len(keep_targets)} rows for {len(train_rows)} training rows")
     lengths = [len(s) for s in enc.ids]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     cw = class_weights(enc.sent, cfg.class_weight_power)
@@ -367,11 +382,12 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
             topics = torch.from_numpy(enc.topics[sel])
             tmask = torch.from_numpy(enc.topic_mask[sel])
             weight = torch.from_numpy(enc.weight[sel])
+            keep = None if keep_targets is None else torch.from_numpy(np.asarray(keep_targets[sel], dtype=np.float32))
             x, m, sent, topics, tmask, weight = (t.to(dev) for t in (x, m, sent, topics, tmask, weight))
             with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
                 logits = model(input_ids=x, attention_mask=m).logits
             loss, s_l, t_l = multitask_loss(logits, sent, topics, tmask, weight, cw, cfg.topic_loss_weight,
-                                            pos_weight=pw)
+                                            pos_weight=pw, keep=keep, keep_w=cfg.keep_sentiment_weight)
             if scaler:
                 scaler.scale(loss).backward()
                 scaler.unscale_(opt)
