@@ -33,9 +33,44 @@ def test_multilabel_report_by_hand():
 def test_best_threshold():
     probs = [0.9, 0.8, 0.35, 0.3, 0.1, 0.05]
     gold = [True, True, True, False, False, False]
-    t = best_threshold(probs, gold)
+    t = best_threshold(probs, gold, window=0, one_se=False)
     assert 0.30 < t <= 0.35
     assert best_threshold([0.9, 0.1], [True, False], min_positives=3) == 0.5
+
+
+def test_best_threshold_prefers_a_plateau_to_a_spike():
+    # six positives score 0.92-0.97, two negatives 0.90-0.91 just below them: only thresholds in (0.91, 0.92]
+    # give F1 0.857; the lower range 0.4-0.6 gives 0.78-0.84 throughout
+    probs = [0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.6, 0.5, 0.91, 0.9, 0.55, 0.45, 0.3, 0.1]
+    gold = [True] * 8 + [False] * 6
+
+    def f1_at(t):
+        tp = sum(p >= t and g for p, g in zip(probs, gold))
+        fp = sum(p >= t and not g for p, g in zip(probs, gold))
+        fn = sum(p < t and g for p, g in zip(probs, gold))
+        return 2 * tp / (2 * tp + fp + fn)
+
+    raw = best_threshold(probs, gold, window=0, one_se=False)
+    smooth = best_threshold(probs, gold, one_se=False)
+    assert raw == 0.92  # the raw argmax sits on the spike, one grid step from a cliff
+    assert 0.4 <= smooth <= 0.6
+    assert f1_at(raw) > f1_at(smooth) > 0.75  # the spike is higher on these texts, just not robust
+
+
+def test_best_threshold_one_se_rule_stays_at_the_default_without_evidence():
+    import random
+
+    rng = random.Random(0)
+    # a weak label: positives only slightly higher than negatives, F1 flat over a wide range
+    gold = [True] * 18 + [False] * 165
+    probs = [min(0.99, max(0.01, rng.gauss(0.6 if g else 0.3, 0.25))) for g in gold]
+    assert best_threshold(probs, gold) == 0.5
+    assert best_threshold(probs, gold, one_se=False) != 0.5  # the smoothed argmax still wanders off
+    # a clean, well-separated label keeps a threshold far from the default when F1 says so
+    gold = [True] * 40 + [False] * 160
+    probs = [0.95] * 40 + [0.6] * 20 + [0.05] * 140  # 20 negatives at 0.60: every t in (0.60, 0.95] is clean
+    t = best_threshold(probs, gold)
+    assert 0.6 < t <= 0.95
 
 
 def _fake_model(path, version):
