@@ -124,7 +124,7 @@ def evaluate_cmd(model_dir, fast_model, device, aspects, write_docs, json_out):
 @click.option("--layers", type=int, default=2, show_default=True,
               help="Teacher layers the student keeps (2 meets the 1,000 short texts/s target on 2 CPU cores).")
 @click.option("--limit", type=int, default=None, help="Sentiment training rows to distil on (default: all of them).")
-@click.option("--epochs", type=float, default=2.0, show_default=True)
+@click.option("--epochs", type=float, default=6.0, show_default=True)
 @click.option("--minutes", type=float, default=25.0, show_default=True, help="Wall-clock budget of the training loop.")
 @click.option("--work-dir", type=click.Path(file_okay=False), default=str(DEFAULT_WORK_DIR / "distill"), show_default=True)
 def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, work_dir):

@@ -117,7 +117,7 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
 
 
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 2,
-                     work_dir: str | Path = "var/train/distill", epochs: float = 2.0, limit: int | None = None,
+                     work_dir: str | Path = "var/train/distill", epochs: float = 6.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
                      max_minutes: float = 25) -> Path:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
