@@ -76,6 +76,4 @@ def best_threshold(probs: Sequence[float], gold: Sequence[bool], grid: Sequence[
     top = max(smooth)
     slack = (top * (1 - top) / n_pos) ** 0.5 if one_se else 0.0
     candidates = [t for t, f in zip(grid, smooth) if f >= top - slack - 1e-9]
-    if not one_se:
-        candidates = [t for t, f in zip(grid, smooth) if f == top]
     return float(min(candidates, key=lambda t: (abs(t - default), t)))

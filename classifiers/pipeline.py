@@ -196,12 +196,16 @@ def make_multitask_eval(tokenizer, sent_val: dict, topic_val: list[dict], codes,
     return evaluate
 
 
-def tune_thresholds(model, tokenizer, rows: list[dict], codes, device, max_length: int) -> dict[str, float]:
-    """Per-topic thresholds maximising F1 on a validation split of TRAIN (never on test)."""
+def row_probs(model, tokenizer, rows: list[dict], device, max_length: int, amp=None):
+    """(sentiment, topic) probabilities of `model` on `rows`, read with the checkpoint's prefix and length."""
     _, _, _, _, prefix, model_max = read_otklik_config(model.config)
-    ids = encode_rows(tokenizer, rows, codes, prefix, min(max_length, model_max)).ids
-    lg = predict_logits(model, ids, tokenizer.pad_token_id, resolve_device(device))
-    _, pt = split_probs(lg)
+    ids = encode_rows(tokenizer, rows, [], prefix, min(max_length, model_max)).ids
+    return split_probs(predict_logits(model, ids, tokenizer.pad_token_id, resolve_device(device), amp=amp))
+
+
+def tune_thresholds(model, tokenizer, rows: list[dict], codes, device, max_length: int) -> dict[str, float]:
+    """Per-topic thresholds on a validation split of TRAIN (never on test); see `best_threshold`."""
+    _, pt = row_probs(model, tokenizer, rows, device, max_length)
     return {c: best_threshold(pt[:, j].tolist(), [c in r["topics"] for r in rows]) for j, c in enumerate(codes)}
 
 
@@ -271,12 +275,8 @@ def anchor_targets(anchor: Path, rows: list[dict], anchored: list[bool], device:
         return out
     model = AutoModelForSequenceClassification.from_pretrained(anchor, dtype=torch.float32)
     tok = AutoTokenizer.from_pretrained(anchor)
-    _, _, _, _, prefix, model_max = read_otklik_config(model.config)
-    ids = encode_rows(tok, [rows[i] for i in idx], [], prefix, min(max_length, model_max)).ids
-    dev = resolve_device(device)
-    ps, _ = split_probs(predict_logits(model, ids, tok.pad_token_id, dev, amp=autocast_dtype(dev, "auto")),
-                        len(SENTIMENTS))
-    out[idx] = ps
+    amp = autocast_dtype(resolve_device(device), "auto")
+    out[idx], _ = row_probs(model, tok, [rows[i] for i in idx], device, max_length, amp=amp)
     return out
 
 

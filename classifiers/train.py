@@ -309,8 +309,11 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
     _, topic_codes, _, _, prefix, _ = read_otklik_config(model.config)
     max_len = min(cfg.max_length, int(getattr(model.config, "max_position_embeddings", cfg.max_length)))
     enc = encode_rows(tokenizer, train_rows, topic_codes, prefix, max_len)
-    if keep_targets is not None and len(keep_targets) != len(train_rows):
-        raise ValueError(f"keep_targets has {len(keep_targets)} rows for {len(train_rows)} training rows")
+    keep_all = None
+    if keep_targets is not None:
+        if len(keep_targets) != len(train_rows):
+            raise ValueError(f"keep_targets has {len(keep_targets)} rows for {len(train_rows)} training rows")
+        keep_all = torch.from_numpy(np.asarray(keep_targets, dtype=np.float32))
     lengths = [len(s) for s in enc.ids]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     cw = class_weights(enc.sent, cfg.class_weight_power)
@@ -382,7 +385,7 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
             topics = torch.from_numpy(enc.topics[sel])
             tmask = torch.from_numpy(enc.topic_mask[sel])
             weight = torch.from_numpy(enc.weight[sel])
-            keep = None if keep_targets is None else torch.from_numpy(np.asarray(keep_targets[sel], dtype=np.float32))
+            keep = None if keep_all is None else keep_all[sel]
             x, m, sent, topics, tmask, weight = (t.to(dev) for t in (x, m, sent, topics, tmask, weight))
             with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
                 logits = model(input_ids=x, attention_mask=m).logits
