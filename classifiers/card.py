@@ -96,6 +96,10 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
                       f"{_fmt(rep['micro_f1'])} (P {_fmt(rep['micro_precision'])}, R {_fmt(rep['micro_recall'])}), "
                       f"macro-F1 {_fmt(rep['macro_f1'])}; sentiment macro-F1 {_fmt(lg['sentiment_macro_f1'])}. "
                       "Per-topic precision/recall: `docs/classifier.md`."]
+        if lg.get("short"):
+            sh = lg["short"]
+            lines.append(f"Of those, the {sh['n']} short texts (≤ 5 words): topic micro-F1 {_fmt(sh['topic_micro_f1'])}, "
+                         f"sentiment macro-F1 {_fmt(sh['sentiment_macro_f1'])}.")
     lines.append("")
     return "\n".join(x for x in lines if x is not None)
 

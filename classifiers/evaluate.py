@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from pathlib import Path
 from typing import Callable
@@ -78,13 +79,32 @@ def score_fixed_sets(model_dir, device: str = "auto") -> dict[str, float]:
     return m
 
 
+SHORT_WORDS = 5
+
+
+def is_short(text: str, max_words: int = SHORT_WORDS) -> bool:
+    """A social-media one-liner: at most `max_words` words (runs of letters or digits)."""
+    return len(re.findall(r"\w+", text)) <= max_words
+
+
 def _logistics(clf, rows) -> dict:
     preds = clf.predict([r["text"] for r in rows])
     codes = [c for c in load_taxonomy().codes]
-    rep = multilabel_report([r["topics"] for r in rows], [p.topics for p in preds], codes)
-    gs = [(r["sentiment"], p.sentiment) for r, p in zip(rows, preds) if r.get("sentiment")]
-    return {"report": rep, "sentiment_macro_f1": macro_f1([g for g, _ in gs], [p for _, p in gs]) if gs else None,
-            "n": len(rows)}
+
+    def scores(pairs) -> dict:
+        rep = multilabel_report([r["topics"] for r, _ in pairs], [p.topics for _, p in pairs], codes)
+        gs = [(r["sentiment"], p.sentiment) for r, p in pairs if r.get("sentiment")]
+        return {"report": rep, "sentiment_macro_f1": macro_f1([g for g, _ in gs], [p for _, p in gs]) if gs else None,
+                "n": len(pairs)}
+
+    pairs = list(zip(rows, preds))
+    out = scores(pairs)
+    short = [(r, p) for r, p in pairs if is_short(r["text"])]
+    if short:
+        s = scores(short)
+        out["short"] = {"n": s["n"], "topic_micro_f1": s["report"]["micro_f1"],
+                        "sentiment_macro_f1": s["sentiment_macro_f1"]}
+    return out
 
 
 # --------------------------------------------------------------------------- baselines
@@ -258,6 +278,12 @@ def render_markdown(report: dict) -> str:
         L.append(f"| **macro F1** | | | | {_fmt(mr['macro_f1'])} |" + (f" {_fmt(lg['fast']['report']['macro_f1'])} |" if lg.get("fast") else "")
                  + f" F1 {_fmt(rr['macro_f1'])} | |")
         L.append("")
+        if lg["model"].get("short"):
+            systems = [("model", "model"), ("fast", "fast"), ("rules", "rules")]
+            systems = [(k, n) for k, n in systems if lg.get(k) and lg[k].get("short")]
+            L += [f"Short texts (≤ {SHORT_WORDS} words, {lg['model']['short']['n']} of the {lg['n']}): "
+                  + "; ".join(f"{n} topic micro-F1 {_fmt(lg[k]['short']['topic_micro_f1'])}, sentiment macro-F1 "
+                              f"{_fmt(lg[k]['short']['sentiment_macro_f1'])}" for k, n in systems) + ".", ""]
     L.append(END)
     return "\n".join(L)
 
