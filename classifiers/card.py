@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .evaluate import SHORT_WORDS, _fmt
+
 
 def _size_mb(d: Path) -> float:
     return sum(f.stat().st_size for f in d.iterdir() if f.is_file() and f.name != "README.md") / 1e6
-
-
-def _fmt(v) -> str:
-    return "—" if v is None else f"{v:.3f}"
 
 
 def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
@@ -98,8 +96,8 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
                       "Per-topic precision/recall: `docs/classifier.md`."]
         if lg.get("short"):
             sh = lg["short"]
-            lines.append(f"Of those, the {sh['n']} short texts (≤ 5 words): topic micro-F1 {_fmt(sh['topic_micro_f1'])}, "
-                         f"sentiment macro-F1 {_fmt(sh['sentiment_macro_f1'])}.")
+            lines.append(f"Of those, the {sh['n']} short texts (≤ {SHORT_WORDS} words): topic micro-F1 "
+                         f"{_fmt(sh['topic_micro_f1'])}, sentiment macro-F1 {_fmt(sh['sentiment_macro_f1'])}.")
     lines.append("")
     return "\n".join(x for x in lines if x is not None)
 

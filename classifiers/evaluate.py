@@ -89,7 +89,7 @@ def is_short(text: str, max_words: int = SHORT_WORDS) -> bool:
 
 def _logistics(clf, rows) -> dict:
     preds = clf.predict([r["text"] for r in rows])
-    codes = [c for c in load_taxonomy().codes]
+    codes = load_taxonomy().codes
 
     def scores(pairs) -> dict:
         rep = multilabel_report([r["topics"] for r, _ in pairs], [p.topics for _, p in pairs], codes)
@@ -279,11 +279,10 @@ def render_markdown(report: dict) -> str:
                  + f" F1 {_fmt(rr['macro_f1'])} | |")
         L.append("")
         if lg["model"].get("short"):
-            systems = [("model", "model"), ("fast", "fast"), ("rules", "rules")]
-            systems = [(k, n) for k, n in systems if lg.get(k) and lg[k].get("short")]
+            systems = [k for k in ("model", "fast", "rules") if lg.get(k) and lg[k].get("short")]
             L += [f"Short texts (≤ {SHORT_WORDS} words, {lg['model']['short']['n']} of the {lg['n']}): "
-                  + "; ".join(f"{n} topic micro-F1 {_fmt(lg[k]['short']['topic_micro_f1'])}, sentiment macro-F1 "
-                              f"{_fmt(lg[k]['short']['sentiment_macro_f1'])}" for k, n in systems) + ".", ""]
+                  + "; ".join(f"{k} topic micro-F1 {_fmt(lg[k]['short']['topic_micro_f1'])}, sentiment macro-F1 "
+                              f"{_fmt(lg[k]['short']['sentiment_macro_f1'])}" for k in systems) + ".", ""]
     L.append(END)
     return "\n".join(L)
 
