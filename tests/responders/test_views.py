@@ -11,7 +11,7 @@ from responders.models import CsatSurvey, DeskSettings, Reply, Ticket
 from responders.services import workflow as wf
 from responders.services.templates import load_templates
 from store.models import AuditEvent
-from tests.factories import source
+from tests.factories import T0, source
 
 pytestmark = pytest.mark.django_db
 H = timedelta(hours=1)
@@ -142,15 +142,21 @@ def test_lead_settings_and_reassign(client, make_user, open_ticket):
     assert t.assignee == ann and t.claim_expires_at - timezone.now() <= timedelta(minutes=15)
 
 
-def test_metrics_csv_export(client, make_user, open_ticket):
-    open_ticket()
+def test_metrics_csv_export(client, make_user, open_ticket, now):
+    open_ticket(posted_at=now - timedelta(days=2))  # inside the default period: the last 7 days
+    open_ticket("Посылка не пришла", posted_at=T0)  # a fixed date, long before it
     login(client, make_user("lena", role="lead"))
     resp = client.get(reverse("desk:metrics"), {"format": "csv"})
     assert resp["Content-Type"].startswith("text/csv")
     lines = resp.content.decode().splitlines()
     assert lines[0].startswith("dimension,key,tickets")
     assert any(line.startswith("moderator,") for line in lines)  # team metrics for a lead
-    assert lines[1].startswith("total,all,")
+    assert lines[1].startswith("total,all,1,")
+    day = T0.date().isoformat()
+    resp = client.get(reverse("desk:metrics"), {"format": "csv", "start": day, "end": day})
+    assert f"otklik-metrics-{day}-{day}.csv" in resp["Content-Disposition"]
+    lines = resp.content.decode().splitlines()
+    assert lines[1].startswith("total,all,1,") and any(line.startswith(f"day,{day},1,") for line in lines)
 
 
 def test_csat_page(client, make_user, open_ticket):
