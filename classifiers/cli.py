@@ -108,14 +108,58 @@ def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_
               help="Include the SentiRuEval-2015 aspect-category experiment (fine-tunes a model; slow on CPU).")
 @click.option("--write-docs/--no-write-docs", default=True, show_default=True, help="Update docs/classifier.md.")
 @click.option("--json-out", type=click.Path(dir_okay=False), default=None)
-def evaluate_cmd(model_dir, fast_model, device, aspects, write_docs, json_out):
+@click.option("--reference", type=click.Path(file_okay=False), default=None,
+              help="The plain tweets-only fine-tune to score beside the model (default: var/reference/"
+                   "reference-full-vocab, made by `otklik train-reference`; skipped when absent).")
+def evaluate_cmd(model_dir, fast_model, device, aspects, write_docs, json_out, reference):
     """Score the model and a TF-IDF baseline on the fixed evaluation sets; print and record the tables."""
     from .evaluate import run_evaluation
 
     report = run_evaluation(model_dir, device=device, fast_model=fast_model, aspects=aspects,
-                            write_docs=write_docs, echo=click.echo)
+                            write_docs=write_docs, echo=click.echo, reference=reference)
     if json_out:
         Path(json_out).write_text(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+@cli.command("train-reference")
+@click.option("--work-dir", type=click.Path(file_okay=False), default=str(DEFAULT_WORK_DIR.parent / "reference"),
+              show_default=True)
+@click.option("--device", default="auto", show_default=True)
+def train_reference_cmd(work_dir, device):
+    """Fine-tune the plain reference (e5-small, tweets only, 2 epochs, lr 5e-5) that `otklik evaluate` scores beside the model."""
+    from .reference import run_reference
+
+    click.echo(f"reference checkpoint: {run_reference(work_dir, device=device)}")
+
+
+@cli.command("promote")
+@click.argument("candidate", type=click.Path(file_okay=False, exists=True))
+@click.option("--default-dir", type=click.Path(file_okay=False), default=None,
+              help="The model to replace (default: classifiers/models/default).")
+@click.option("--tolerance", type=float, default=None, help="Largest drop that still counts as not worse (default 0.01).")
+@click.option("--confidence", type=float, default=None,
+              help="Share of bootstrap replicates in which every metric must be not worse (default 0.9).")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--force", is_flag=True, help="Promote even if the gate refuses.")
+@click.option("--dry-run", is_flag=True, help="Only print the comparison.")
+def promote_cmd(candidate, default_dir, tolerance, confidence, device, force, dry_run):
+    """Gate CANDIDATE against the default model (joint paired bootstrap on the fixed sets) and promote it if it passes."""
+    from .promote import fixed_set_outcomes, gate, promote_candidate
+    from .registry import DEFAULT_MODEL_DIR
+    from .significance import CONFIDENCE, TOLERANCE
+
+    default_dir = Path(default_dir) if default_dir else DEFAULT_MODEL_DIR
+    tolerance = TOLERANCE if tolerance is None else tolerance
+    confidence = CONFIDENCE if confidence is None else confidence
+    outcomes = lambda p: fixed_set_outcomes(p, device)  # noqa: E731
+    if dry_run:
+        result = gate(candidate, default_dir, tolerance=tolerance, confidence=confidence, outcomes_fn=outcomes)
+        click.echo(result.format())
+        click.echo("passes the gate" if result.passed else f"refused: {', '.join(result.blocking())}")
+        raise SystemExit(0 if result.passed else 2)
+    ok = promote_candidate(candidate, default_dir=default_dir, force=force, tolerance=tolerance,
+                           confidence=confidence, echo=click.echo, outcomes_fn=outcomes)
+    raise SystemExit(0 if ok else 2)
 
 
 @cli.command("distill")
@@ -149,7 +193,7 @@ def classify_cmd(input_path, output_path, model, device, batch_size, fast):
 
 
 # `otklik classify` itself lives in otklik/cli.py (files and stored mentions); it calls classify_jsonl.
-COMMANDS = [convert_e5_cmd, train_cmd, evaluate_cmd, distill_cmd]
+COMMANDS = [convert_e5_cmd, train_cmd, train_reference_cmd, evaluate_cmd, promote_cmd, distill_cmd]
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

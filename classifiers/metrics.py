@@ -50,7 +50,8 @@ def multilabel_report(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str
 
 
 def best_threshold(probs: Sequence[float], gold: Sequence[bool], grid: Sequence[float] | None = None,
-                   default: float = 0.5, min_positives: int = 3, window: float = 0.1, one_se: bool = True) -> float:
+                   default: float = 0.5, min_positives: int = 3, window: float = 0.1, one_se: bool = True,
+                   high_recall: float | None = 0.85) -> float:
     """A decision threshold for one label from validation scores: F1, smoothed, moved off `default` only on evidence.
 
     Each grid threshold is scored by the mean F1 of the grid thresholds within ±`window` of it, so a
@@ -58,6 +59,9 @@ def best_threshold(probs: Sequence[float], gold: Sequence[bool], grid: Sequence[
     With `one_se` the one-standard-error rule then picks, among the thresholds whose smoothed F1 is
     within one standard error of the best (√(F(1−F)/positives)), the one closest to `default`: with
     15-20 positives per topic the F1 curve is often flat from 0.2 to 0.8 and its argmax is noise.
+    Precision first where recall is already high: when recall at `default` is at least `high_recall` and
+    above precision, the rule picks the highest of those thresholds instead (moderators see fewer wrong
+    topics at no significant cost in F1).
     """
     n_pos = sum(1 for g in gold if g)
     if n_pos < min_positives:
@@ -76,4 +80,10 @@ def best_threshold(probs: Sequence[float], gold: Sequence[bool], grid: Sequence[
     top = max(smooth)
     slack = (top * (1 - top) / n_pos) ** 0.5 if one_se else 0.0
     candidates = [t for t, f in zip(grid, smooth) if f >= top - slack - 1e-9]
+    if high_recall is not None:
+        tp = sum(1 for p, g in zip(probs, gold) if p >= default and g)
+        fp = sum(1 for p, g in zip(probs, gold) if p >= default and not g)
+        precision, recall, _ = prf(tp, fp, n_pos - tp)
+        if recall >= high_recall and precision < recall:
+            return float(max(candidates))
     return float(min(candidates, key=lambda t: (abs(t - default), t)))

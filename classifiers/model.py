@@ -1,9 +1,15 @@
 """Inference with an Otklik checkpoint: PyTorch (any Auto-loadable checkpoint) or ONNX Runtime (the fast student).
 
-The fast path: tokenise the whole batch once with the Rust tokenizer, sort by length,
-cut into batches by a token budget, pad each batch only to its own longest text,
-run under `torch.inference_mode` (fp16/bf16 on GPU), and put the results back in
-input order. See `checkpoint.py` for how the logits split into sentiment and topics.
+The fast path: tokenise the whole batch once with the Rust tokenizer, group texts by padded length, run
+under `torch.inference_mode` (bf16 on CPUs that have it, fp16/bf16 on GPU), and put the results back in input
+order. See `checkpoint.py` for how the logits split into sentiment and topics.
+
+Labels never depend on which other texts share a call: reduced-precision kernels give a row slightly
+different results for different tensor shapes (measured on this CPU in bf16: logits move by 0.06 when the
+same text is padded to another length or run with 2 instead of 1 rows), which flips near-tie decisions. So
+every forward pass has a shape fixed by the text's own length: the length is padded up to a multiple of
+`PAD_MULTIPLE` and every batch of that padded length has exactly `rows_for(length)` rows (missing rows are
+padding rows whose outputs are dropped).
 """
 
 from __future__ import annotations
@@ -17,6 +23,14 @@ import numpy as np
 from .checkpoint import read_otklik_config
 from .train import cpu_has_bf16
 from .types import Prediction
+
+
+PAD_MULTIPLE = 16
+
+
+def padded_length(n_tokens: int, multiple: int = PAD_MULTIPLE) -> int:
+    """The sequence length a text of `n_tokens` tokens is padded to: the next multiple of `multiple`."""
+    return max(multiple, -(-n_tokens // multiple) * multiple)
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -52,23 +66,33 @@ class _Base:
                              add_special_tokens=True, return_attention_mask=False, return_token_type_ids=False)
         return enc["input_ids"]
 
-    def batches(self, lengths: Sequence[int]):
-        """Indices sorted by length, cut where batch_size or the padded-token budget would be exceeded."""
-        order = np.argsort(np.asarray(lengths), kind="stable")
-        batch: list[int] = []
-        for i in order:
-            L = lengths[i]
-            if batch and (len(batch) >= self.batch_size or L * (len(batch) + 1) > self.max_tokens):
-                yield batch
-                batch = []
-            batch.append(int(i))
-        if batch:
-            yield batch
+    def rows_for(self, length: int) -> int:
+        """Rows of every batch of padded length `length`: a function of the length alone."""
+        return max(1, min(self.batch_size, self.max_tokens // length))
 
-    def pad(self, seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-        L = max(len(s) for s in seqs)
-        ids = np.full((len(seqs), L), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(seqs), L), dtype=np.int64)
+    def batches(self, lengths: Sequence[int]):
+        """(padded length, indices) groups: texts of one padded length, at most `rows_for` of them a group."""
+        padded = np.asarray([padded_length(L) for L in lengths], dtype=np.int64)
+        order = np.argsort(padded, kind="stable")
+        start = 0
+        while start < len(order):
+            length = int(padded[order[start]])
+            end = start
+            while end < len(order) and padded[order[end]] == length:
+                end += 1
+            rows = self.rows_for(length)
+            for b in range(start, end, rows):
+                yield length, [int(i) for i in order[b : min(b + rows, end)]]
+            start = end
+
+    def pad(self, seqs: Sequence[Sequence[int]], length: int | None = None,
+            rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and attention mask of shape (rows, length); extra rows are all padding (mask 0 but one token)."""
+        length = length or max(len(s) for s in seqs)
+        rows = max(rows or len(seqs), len(seqs))
+        ids = np.full((rows, length), self.pad_id, dtype=np.int64)
+        mask = np.zeros((rows, length), dtype=np.int64)
+        mask[len(seqs):, 0] = 1  # a filler row attends to one pad token, so its softmax stays finite
         for i, s in enumerate(seqs):
             ids[i, : len(s)] = s
             mask[i, : len(s)] = 1
@@ -80,9 +104,9 @@ class _Base:
         if not len(texts):
             return out
         ids = self.encode(texts)
-        for sel in self.batches([len(s) for s in ids]):
-            x, m = self.pad([ids[i] for i in sel])
-            out[sel] = self._forward(x, m)
+        for length, sel in self.batches([len(s) for s in ids]):
+            x, m = self.pad([ids[i] for i in sel], length, self.rows_for(length))
+            out[sel] = self._forward(x, m)[: len(sel)]
         return out
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -139,7 +163,7 @@ class TransformerClassifier(_Base):
         self.model = model
         gpu = self.device.type == "cuda"
         self._init_common(path, model.config, tokenizer, batch_size or (256 if gpu else 64),
-                          max_tokens or (65536 if gpu else 8192))
+                          max_tokens or (65536 if gpu else 4096))
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         import torch
@@ -171,7 +195,7 @@ class OnnxClassifier(_Base):
         self._inputs = {i.name for i in self.session.get_inputs()}
         config = AutoConfig.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
-        self._init_common(path, config, tokenizer, batch_size or 64, max_tokens or 8192)
+        self._init_common(path, config, tokenizer, batch_size or 64, max_tokens or 4096)
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask}

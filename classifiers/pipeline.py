@@ -32,7 +32,9 @@ from .taxonomy import SENTIMENTS, load_taxonomy
 from .train import (StageConfig, build_model, configure_threads, encode_rows, predict_logits, resolve_device,
                     split_probs, train_stage)
 
-MAX_VOCAB = 40_000
+# 80K pieces: the train corpora's pieces + the best-scored Cyrillic/Latin/digit/punctuation/emoji pieces. With 40K
+# built from the train splits alone, 14.6 % of the unseen test tweets are cut into other pieces; with 80K, 2.9 %.
+MAX_VOCAB = 80_000
 SEED = 13
 VAL_FRAC_TWEETS = 0.10
 VAL_N_RUSENTIMENT = 1500
@@ -116,12 +118,15 @@ def logistics_splits(codes, seed: int = SEED):
 
 
 def conversion_texts() -> list[str]:
-    """Texts whose pieces the pruned vocabulary must keep: the shared corpora and the taxonomy."""
-    texts = [r["text"] for r in D.load_tweets("train") + D.load_tweets("test")]
-    texts += [r["text"] for r in D.load_rusentiment(["train", "train_preselected", "test"])]
+    """Texts whose pieces the pruned vocabulary must keep: the shared corpora's TRAIN splits and the taxonomy.
+
+    Test splits stay out: a vocabulary built from them makes the test sets look better than unseen text is served.
+    """
+    texts = [r["text"] for r in D.load_tweets("train")]
+    texts += [r["text"] for r in D.load_rusentiment(["train", "train_preselected"])]
     path = D.shared_data_dir() / "rusentiment.jsonl"
-    texts += [r["text"] for r in D.read_jsonl(path) if r["label"] not in SENTIMENTS]
-    texts += [r["text"] for r in D.load_aspect_reviews("train") + D.load_aspect_reviews("test")]
+    texts += [r["text"] for r in D.read_jsonl(path) if r["label"] not in SENTIMENTS and r.get("split") != "test"]
+    texts += [r["text"] for r in D.load_aspect_reviews("train")]
     tax = load_taxonomy()
     for t in tax.topics:
         texts += [t.name, t.description, *t.examples]

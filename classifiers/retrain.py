@@ -76,14 +76,14 @@ def retrain_with_corrections(
     device: str = "auto",
     plan_overrides: dict | None = None,
     echo: Callable[[str], None] = print,
-    metrics_fn: Callable[[Path], dict] | None = None,
+    outcomes_fn: Callable[[Path], object] | None = None,
 ) -> RetrainResult:
     """Retrain from `start_from` with the corrections if at least `min_new` are new; gate and promote.
 
     `plan_overrides` sets `TrainPlan` stage fields, e.g. ``{"multitask": {"epochs": 1.0}}``.
     """
     from .pipeline import TrainPlan, clear_stages, run_training
-    from .promote import fixed_eval_metrics, promote_candidate
+    from .promote import fixed_set_outcomes, promote_candidate
 
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -114,7 +114,7 @@ def retrain_with_corrections(
         echo(msg)
 
     promoted = promote_candidate(candidate, default_dir=default_dir, echo=tee,
-                                 metrics_fn=metrics_fn or (lambda p: fixed_eval_metrics(p, device)))
+                                 outcomes_fn=outcomes_fn or (lambda p: fixed_set_outcomes(p, device)))
     state.update({"latest_correction": summary.latest, "trained_corrections": summary.total,
                   "candidate": str(candidate), "promoted": promoted})
     (work / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
