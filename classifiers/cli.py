@@ -61,11 +61,13 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
               help="Compare with the current default on the fixed evaluation sets and promote if not worse.")
 @click.option("--force", is_flag=True, help="Promote even if the candidate is worse.")
 @click.option("--fresh", is_flag=True, help="Retrain the stages from scratch (keeps the converted base).")
+@click.option("--topics-stage/--no-topics-stage", default=False, show_default=True,
+              help="Run stage 3 (positive-weighted topic BCE) after the multi-task stage.")
 @click.option("--from-checkpoint", type=click.Path(file_okay=False, exists=True), default=None,
               help="Skip conversion and the sentiment stage; run the multi-task stage from this checkpoint "
                    "(e.g. classifiers/models/default, to fold in corrections quickly).")
 def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_epochs, multitask_epochs,
-              sentiment_minutes, multitask_minutes, topics_minutes, promote, force, fresh, from_checkpoint):
+              sentiment_minutes, multitask_minutes, topics_minutes, promote, force, fresh, topics_stage, from_checkpoint):
     """Convert e5, fine-tune (sentiment, then sentiment + logistics topics), tune thresholds, gate, promote."""
     from .pipeline import TrainPlan, clear_stages, run_training
 
@@ -77,7 +79,7 @@ def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_
         clear_stages(work)
     plan = TrainPlan(work_dir=work, models_dir=Path(models_dir) if models_dir else work / "models", seed=seed,
                      corrections=Path(corrections) if corrections else None, device=device,
-                     start_from=Path(from_checkpoint) if from_checkpoint else None)
+                     start_from=Path(from_checkpoint) if from_checkpoint else None, topics_stage=topics_stage)
     if sentiment_epochs is not None:
         plan.sentiment.epochs = sentiment_epochs
     if multitask_epochs is not None:
