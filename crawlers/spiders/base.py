@@ -60,6 +60,11 @@ class OtklikSpider(scrapy.Spider):
         self._cuts: dict[str, dict] = {}
         self._chains_started: set[str] = set()
 
+    def base_url(self, default: str) -> str:
+        """The scheme and host of every request: the source's `base_url` (a proxy, a mirror, a test server) or
+        the channel's real host."""
+        return str(self.config.get("base_url") or default).rstrip("/")
+
     # -- paging chains --------------------------------------------------------------------
     def page_request(self, cursor: Any, chain: dict) -> scrapy.Request:
         """Build the request for the page at `cursor` (None: the newest page)."""
@@ -174,6 +179,17 @@ class OtklikSpider(scrapy.Spider):
             posted_at=posted_at.isoformat() if posted_at else "",
             **fields,
         )
+
+    def broken_page(self, response: Response, closing: tuple[bytes, ...] = (b"</html>",)) -> str | None:
+        """Why a page cannot be trusted whole, or None: an empty body, or a document cut off before its
+        closing tag (a dropped connection, a size limit). Items from such a page are not stored."""
+        body = response.body
+        if not body.strip():
+            return f"empty response (HTTP {response.status}, 0 bytes of content)"
+        tail = body[-4096:].lower()
+        if not any(tag in tail for tag in closing):
+            return f"truncated page: ends without {' or '.join(t.decode() for t in closing)} ({len(body)} bytes)"
+        return None
 
     def load_json(self, response: Response) -> Any:
         """Parse a JSON response or raise ValueError with a short reason."""

@@ -33,6 +33,9 @@ def _valid_charrefs(body: bytes) -> bytes:
     return _CHARREF.sub(fix, body)
 
 
+FEED_ENDS = (b"</rss>", b"</feed>", b"</rdf:rdf>")  # RSS 2.0, Atom, RSS 1.0
+
+
 class RssSpider(OtklikSpider):
     name = "rss"
     kind = "rss"
@@ -42,6 +45,10 @@ class RssSpider(OtklikSpider):
         return self.request(self.config["url"], self.parse, chain=chain)
 
     def parse(self, response: Response):
+        broken = self.broken_page(response, closing=FEED_ENDS)
+        if broken:
+            yield self.page_failed(response.url, broken.replace("page", "feed"), _text(response)[-2000:])
+            return
         headers = {"content-type": response.headers.get("Content-Type", b"").decode("latin-1")}
         try:
             feed = feedparser.parse(_valid_charrefs(response.body), response_headers=headers)
@@ -65,6 +72,6 @@ class RssSpider(OtklikSpider):
                 posted,
                 response,
                 title=html_to_text(entry.get("title", "")),
-                author=entry.get("author", ""),
+                author=html_to_text(entry.get("author", "")),
                 url=entry.get("link", ""),
             )
