@@ -56,6 +56,19 @@ def crawl(sources: tuple[str, ...], sources_file: str | None) -> None:
         counts = (str(s.get(k, 0)) for k in ("pages", "new", "near_duplicate", "repeat", "quarantined", "retries"))
         table.add_row(name, *counts, "ok" if s.get("ok") else "[red]failed, state kept[/red]")
     console.print(table)
+    fail_if_sources_failed(stats.per_source)
+
+
+def fail_if_sources_failed(per_source: dict[str, dict]) -> None:
+    """Print each failed source with its reason and exit non-zero (cron and CI see a failed crawl)."""
+    failed = sorted(name for name, s in per_source.items() if not s.get("ok"))
+    for name in failed:
+        console.print(f"[red]{name}[/red]: {per_source[name].get('status') or 'failed'}", markup=True, highlight=False)
+    if failed:
+        raise click.ClickException(
+            f"не удалось обойти {len(failed)} из {len(per_source)} источников: {', '.join(failed)} "
+            "(их состояние не сдвинуто, следующий запуск повторит; причины выше и в карантине)"
+        )
 
 
 @click.command("sources")

@@ -93,4 +93,5 @@ def run_in_this_process(sources: list[dict], overrides: dict) -> dict:
         per_source[name]["failed_pages"] = int(stats.get("otklik/failed_pages", 0))
         per_source[name]["retries"] = int(stats.get("retry/count", 0))
         per_source[name]["ok"] = int(bool(stats.get("otklik/ok", False)))
+        per_source[name]["status"] = str(stats.get("otklik/status", ""))
     return {"per_source": per_source}

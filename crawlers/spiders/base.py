@@ -115,7 +115,7 @@ class OtklikSpider(scrapy.Spider):
         return self.state.get("newest")
 
     def note_seen(self, posted_at: datetime | None, external_id: str = "") -> None:
-        """Move the watermark; a date in the future (a wrong clock, a hostile value) never does, or it would
+        """Move the watermark past a stored item (never past a quarantined one); a date in the future (a wrong clock, a hostile value) never does, or it would
         hide every later item behind it."""
         if is_future(posted_at):
             return
@@ -163,15 +163,19 @@ class OtklikSpider(scrapy.Spider):
         """Quarantine a page that could not be fetched or parsed; the run's state will not advance."""
         self.failed_pages += 1
         self.crawler.stats.inc_value("otklik/failed_pages")
+        if not self.crawler.stats.get_value("otklik/fail_reason"):
+            self.crawler.stats.set_value("otklik/fail_reason", reason)
         return self.quarantine(url, reason, payload)
 
     def quarantine(self, url: str, reason: str, payload: str = "") -> QuarantineItem:
         """Quarantine one record (the rest of the page goes on)."""
+        if not self.crawler.stats.get_value("otklik/item_reason"):
+            self.crawler.stats.set_value("otklik/item_reason", reason)
         return QuarantineItem(source=self.source, url=url, reason=reason, payload=payload)
 
     def item(self, external_id: str, text: str, posted_at: datetime | None, response: Response, **fields: Any) -> MentionItem:
+        """One mention; the watermark moves when the store has it (crawlers.pipelines.store calls note_seen)."""
         failpoint("spider.item")
-        self.note_seen(posted_at, str(external_id))
         return MentionItem(
             source=self.source,
             external_id=str(external_id),
@@ -180,16 +184,21 @@ class OtklikSpider(scrapy.Spider):
             **fields,
         )
 
-    def broken_page(self, response: Response, closing: tuple[bytes, ...] = (b"</html>",)) -> str | None:
-        """Why a page cannot be trusted whole, or None: an empty body, or a document cut off before its
-        closing tag (a dropped connection, a size limit). Items from such a page are not stored."""
-        body = response.body
-        if not body.strip():
+    @staticmethod
+    def empty_page(response: Response) -> str | None:
+        """Why a page holds nothing at all (an empty 200 body), or None."""
+        if not response.body.strip():
             return f"empty response (HTTP {response.status}, 0 bytes of content)"
-        tail = body[-4096:].lower()
-        if not any(tag in tail for tag in closing):
-            return f"truncated page: ends without {' or '.join(t.decode() for t in closing)} ({len(body)} bytes)"
         return None
+
+    @staticmethod
+    def truncated_page(response: Response, closing: tuple[bytes, ...] = (b"</html>",), what: str = "page") -> str | None:
+        """Why a page that looks right cannot be trusted whole, or None: it is cut off before its closing tag
+        (a dropped connection, a size limit). Items from such a page are not stored; the run fails."""
+        if any(tag in response.body[-4096:].lower() for tag in closing):
+            return None
+        ends = " or ".join(t.decode() for t in closing)
+        return f"truncated {what}: ends without {ends} ({len(response.body)} bytes)"
 
     def load_json(self, response: Response) -> Any:
         """Parse a JSON response or raise ValueError with a short reason."""

@@ -22,6 +22,7 @@ from crawlers.sites import SITES_FILE, embedded_json, json_values, load_sites, s
 from crawlers.spiders.base import OtklikSpider
 
 FIELDS = ("id", "text", "author", "rating", "date", "title", "url")
+SINGLE = {"id", "rating", "date", "url", "next_page", "author"}
 _CAPTCHA_NODES = "form[class*=captcha], input[name*=captcha], img[src*=captcha], .smart-captcha, #captcha"
 _CAPTCHA_TITLE = re.compile(r"робот|captcha|капч|are you (?:a )?human|access denied|доступ ограничен", re.IGNORECASE)
 
@@ -59,12 +60,13 @@ class ReviewSiteSpider(OtklikSpider):
         """The value of selector `key` in `node` ("" when it is not configured or matches nothing)."""
         sels = self.selectors.get(key)
         for sel in [sels] if isinstance(sels, str) else sels or []:
-            if sel.startswith("xpath:"):
-                value = " ".join(v.strip() for v in node.xpath(sel[len("xpath:") :]).getall() if v.strip())
-            elif sel.endswith("::html"):
+            if sel.endswith("::html"):
                 value = node.css(sel[: -len("::html")]).get("") or ""
             else:
-                value = " ".join(v.strip() for v in node.css(sel).getall() if v.strip())
+                found = node.xpath(sel[len("xpath:") :]) if sel.startswith("xpath:") else node.css(sel)
+                values = [v.strip() for v in found.getall() if v.strip()]
+                # One value for keys naming one thing (the first: a nested review's id is not this one's).
+                value = (values[0] if values else "") if key in SINGLE else " ".join(values)
             if value:
                 return value
         return ""
@@ -81,7 +83,16 @@ class ReviewSiteSpider(OtklikSpider):
                     rec = {k: _scalar(json_values(node, self.selectors[k])) for k in FIELDS if self.selectors.get(k)}
                     out.append(rec | {"_plain": "1"})
             return out
-        return [{k: self.select(node, k) for k in FIELDS} | {"_html": node.get()} for node in page.css(self.selectors["item"])]
+        return [{k: self.select(node, k) for k in FIELDS} | {"_html": node.get()} for node in self.item_nodes(page)]
+
+    def item_nodes(self, page: Selector):
+        """The review nodes: those of the first `item` selector that matches any."""
+        sels = self.selectors["item"]
+        for sel in [sels] if isinstance(sels, str) else sels:
+            nodes = page.xpath(sel[len("xpath:"):]) if sel.startswith("xpath:") else page.css(sel)
+            if nodes:
+                return nodes
+        return []
 
     def fields(self, record: dict[str, str], base_url: str) -> dict[str, Any]:
         """A record's stored fields: the id through id_pattern (None when missing), text, date, rating…"""
@@ -105,14 +116,18 @@ class ReviewSiteSpider(OtklikSpider):
         if not hasattr(response, "css"):
             yield self.page_failed(response.url, "not an HTML page", "")
             return
-        broken = self.broken_page(response)
-        if broken:
-            yield self.page_failed(response.url, broken, response.text[-2000:])
+        empty = self.empty_page(response)
+        if empty:
+            yield self.page_failed(response.url, empty)
             return
         records = self.records(response.selector)
         if not records and self.chain_of(response)["page"] == 1:
             reason = block_reason(response.selector) or "no review items matched the site's item selector"
             yield self.page_failed(response.url, reason, response.text[:2000])
+            return
+        truncated = self.truncated_page(response) if records and b"<html" in response.body[:4096].lower() else None
+        if truncated:
+            yield self.page_failed(response.url, truncated, response.text[-2000:])
             return
         dates = []
         for record in records:

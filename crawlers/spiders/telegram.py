@@ -24,13 +24,17 @@ class TelegramSpider(OtklikSpider):
         if not hasattr(response, "css"):
             yield self.page_failed(response.url, "not an HTML page", "")
             return
-        broken = self.broken_page(response)
-        if broken:
-            yield self.page_failed(response.url, broken, response.text[-2000:])
+        empty = self.empty_page(response)
+        if empty:
+            yield self.page_failed(response.url, empty)
             return
         messages = response.css("div.tgme_widget_message[data-post]")
         if not messages and not response.css(".tgme_channel_info, .tgme_channel_history"):
             yield self.page_failed(response.url, "not a Telegram channel preview page", response.text[:2000])
+            return
+        truncated = self.truncated_page(response)
+        if truncated:
+            yield self.page_failed(response.url, truncated, response.text[-2000:])
             return
         dates = []
         for msg in messages:
