@@ -65,11 +65,13 @@ class SourceStateExtension:
         from store.services.ingest import quarantine
 
         spider.crawler.stats.inc_value("otklik/spider_errors")
-        reason = f"spider error: {failure.type.__name__}: {failure.getErrorMessage()}"[:500]
+        redact = getattr(spider, "redact", str)
+        reason = redact(f"spider error: {failure.type.__name__}: {failure.getErrorMessage()}")[:500]
         if not spider.crawler.stats.get_value("otklik/fail_reason"):
             spider.crawler.stats.set_value("otklik/fail_reason", reason)
-        text = response.text[:2000] if hasattr(response, "text") else ""
-        write = sync_to_async(quarantine, thread_sensitive=True)(spider.source, response.url, reason, text)
+        text = redact(response.text[:2000]) if hasattr(response, "text") else ""
+        url = redact(response.meta.get("snapshot_original_url", response.url) if response.request else response.url)
+        write = sync_to_async(quarantine, thread_sensitive=True)(spider.source, url, reason, text)
         self._pending.add(asyncio.ensure_future(write))
 
     async def spider_closed(self, spider, reason):

@@ -75,6 +75,9 @@ def run_in_this_process(sources: list[dict], overrides: dict) -> dict:
     if os.environ.get("OTKLIK_SNAPSHOT_URL") and "OTKLIK_SNAPSHOT_URL" not in overrides:
         settings.set("OTKLIK_SNAPSHOT_URL", os.environ["OTKLIK_SNAPSHOT_URL"], priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    from crawlers.redact import Redactor, install_log_redaction
+
+    install_log_redaction(Redactor(src["config"]["token_env"] for src in sources if (src.get("config") or {}).get("token_env")))
     process = CrawlerProcess(settings)
     crawlers = {}
     for src in sources:

@@ -17,6 +17,7 @@ from django.db import DatabaseError
 from crawlers.items import MentionItem, QuarantineItem
 from crawlers.language import detect_language
 from crawlers.parsing import parse_datetime
+from crawlers.redact import Redactor
 from otklik.failpoints import failpoint
 
 BATCH_SIZE = 200
@@ -50,7 +51,9 @@ def _quarantine_failed(item: MentionItem, exc: Exception) -> str:
         reason = f"invalid item {item.external_id!r:.80}: {exc}"
     else:
         reason = f"unstorable item {item.external_id!r:.80}: {type(exc).__name__}: {exc}"
-    quarantine(item.source, item.url, reason, str(asdict(item))[:4000])
+    redact = Redactor()
+    reason = redact(reason)
+    quarantine(item.source, redact(item.url), reason, redact(str(asdict(item))[:4000]))
     return reason
 
 

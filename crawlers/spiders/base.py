@@ -29,6 +29,7 @@ from twisted.python.failure import Failure
 
 from crawlers.items import MentionItem, QuarantineItem
 from crawlers.parsing import parse_datetime
+from crawlers.redact import Redactor
 from otklik.failpoints import failpoint
 from store.services.validation import is_future
 
@@ -58,6 +59,7 @@ class OtklikSpider(scrapy.Spider):
         if self.state.get("newest"):
             self._newest = (datetime.fromisoformat(self.state["newest"]), str(self.state.get("newest_id", "")))
         self._cuts: dict[str, dict] = {}
+        self.redact = Redactor([self.config["token_env"]] if self.config.get("token_env") else [])
         self._chains_started: set[str] = set()
 
     def base_url(self, default: str) -> str:
@@ -161,6 +163,7 @@ class OtklikSpider(scrapy.Spider):
 
     def page_failed(self, url: str, reason: str, payload: str = "") -> QuarantineItem:
         """Quarantine a page that could not be fetched or parsed; the run's state will not advance."""
+        url, reason = self.redact(url), self.redact(reason)
         self.failed_pages += 1
         self.crawler.stats.inc_value("otklik/failed_pages")
         if not self.crawler.stats.get_value("otklik/fail_reason"):
@@ -169,6 +172,7 @@ class OtklikSpider(scrapy.Spider):
 
     def quarantine(self, url: str, reason: str, payload: str = "") -> QuarantineItem:
         """Quarantine one record (the rest of the page goes on)."""
+        url, reason, payload = self.redact(url), self.redact(reason), self.redact(payload)
         if not self.crawler.stats.get_value("otklik/item_reason"):
             self.crawler.stats.set_value("otklik/item_reason", reason)
         return QuarantineItem(source=self.source, url=url, reason=reason, payload=payload)
@@ -176,6 +180,8 @@ class OtklikSpider(scrapy.Spider):
     def item(self, external_id: str, text: str, posted_at: datetime | None, response: Response, **fields: Any) -> MentionItem:
         """One mention; the watermark moves when the store has it (crawlers.pipelines.store calls note_seen)."""
         failpoint("spider.item")
+        if fields.get("url"):
+            fields["url"] = self.redact(fields["url"])
         return MentionItem(
             source=self.source,
             external_id=str(external_id),
