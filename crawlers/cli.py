@@ -14,7 +14,7 @@ def _load_sources(path: str | None) -> None:
     """Sync the sources file into the database (a missing default file is fine: the admin may hold them)."""
     from django.conf import settings
 
-    from store.services.sources import SourceConfigError, sync_sources
+    from crawlers.sources import SourceConfigError, sync_sources
 
     path = path or settings.OTKLIK["SOURCES_FILE"]
     if not Path(path).exists():
@@ -38,7 +38,7 @@ def crawl(sources: tuple[str, ...], sources_file: str | None) -> None:
     django()
     from crawlers.runner import CrawlFailed
     from crawlers.runner import crawl as run_crawl
-    from store.services.sources import SourceConfigError, crawl_specs
+    from crawlers.sources import SourceConfigError, crawl_specs
 
     _load_sources(sources_file)
     try:

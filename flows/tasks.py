@@ -36,7 +36,7 @@ BACKOFF = _backoff()
 def sync_sources_task(path: str) -> list[str]:
     """Load the sources file into the database; return the enabled source names."""
     setup()
-    from store.services.sources import sync_sources
+    from crawlers.sources import sync_sources
 
     return [s.name for s in sync_sources(path) if s.enabled]
 
@@ -46,7 +46,7 @@ def crawl_task(names: list[str] | None = None, settings: dict | None = None) -> 
     """Crawl the named (or all enabled) sources in a child process; return per-source counts."""
     setup()
     from crawlers.runner import crawl
-    from store.services.sources import crawl_specs
+    from crawlers.sources import crawl_specs
 
     return crawl(crawl_specs(names), settings=settings).per_source
 

@@ -13,7 +13,7 @@ from parsel import Selector
 
 from crawlers.runner import crawl
 from store.models import Mention, QuarantinedItem, Source
-from store.services.sources import crawl_specs, sync_sources
+from crawlers.sources import crawl_specs, sync_sources
 from tests.crawlers.realweb import needs_real_pages, page, real_web, sources
 
 pytestmark = needs_real_pages

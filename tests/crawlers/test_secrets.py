@@ -8,7 +8,7 @@ from django.db import connection
 from crawlers.fakeweb import FakeWeb, Reply
 from crawlers.runner import crawl
 from store.models import QuarantinedItem, Source
-from store.services.sources import crawl_specs, sync_sources
+from crawlers.sources import crawl_specs, sync_sources
 from tests.crawlers.realweb import PAGES, needs_real_pages
 
 TOKEN = "vk1.a.Zq9SecretTokenValue-42"
