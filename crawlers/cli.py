@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -33,16 +34,25 @@ def _load_sources(path: str | None) -> None:
     default=None,
     help="Sources YAML to load first (default: $OTKLIK_SOURCES or ./sources.yaml).",
 )
-def crawl(sources: tuple[str, ...], sources_file: str | None) -> None:
-    """Crawl the configured sources (all enabled ones, or only SOURCES)."""
+@click.option("--due", is_flag=True, help="Only the sources whose own schedule makes them due now (for cron).")
+def crawl(sources: tuple[str, ...], sources_file: str | None, due: bool) -> None:
+    """Crawl the configured sources (all enabled ones, only SOURCES, or with --due those due by their schedule)."""
     django()
+    from django.utils import timezone
+
     from crawlers.runner import CrawlFailed
     from crawlers.runner import crawl as run_crawl
-    from crawlers.sources import SourceConfigError, crawl_specs
+    from crawlers.sources import SourceConfigError, crawl_specs, due_sources
 
     _load_sources(sources_file)
+    names = list(sources) or None
+    if due:
+        names = due_sources(timezone.now(), names)
+        if not names:
+            console.print("Ни один источник сейчас не в очереди по расписанию: обходить нечего.")
+            return
     try:
-        specs = crawl_specs(list(sources) or None)
+        specs = crawl_specs(names)
     except SourceConfigError as exc:
         raise click.ClickException(str(exc)) from None
     if not specs:
@@ -98,7 +108,7 @@ def sources_cmd(sources_file: str | None) -> None:
             str(s.n),
             str(s.copies),
             str(s.quarantined),
-            (state.get("newest") or "—")[:16].replace("T", " "),
+            _when(state.get("newest")),
             "—" if not resume else f"from {resume.get('cursor')}",
             f"{s.last_run_at:%Y-%m-%d %H:%M}" if s.last_run_at else "never",
             s.last_status or "",
@@ -113,6 +123,16 @@ def reindex_duplicates() -> None:
     from store.services.neardup import rebuild_index
 
     console.print(f"indexed {rebuild_index()} original mentions")
+
+
+def _when(iso: str | None) -> str:
+    """An ISO date as "2026-11-20 10:00+03:00": minutes, with its UTC offset."""
+    if not iso:
+        return "—"
+    try:
+        return datetime.fromisoformat(iso).isoformat(sep=" ", timespec="minutes")
+    except ValueError:
+        return iso
 
 
 COMMANDS = [crawl, sources_cmd, reindex_duplicates]

@@ -144,7 +144,10 @@ def config_problem(kind: str, config: dict) -> str | None:
 
 def source_problem(name: Any, kind: Any, schedule: Any, enabled: Any, config: dict) -> str | None:
     """What is wrong with a whole source, or None (the file loader's and the admin's one check)."""
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str):
+        hint = " (YAML reads off/no/yes/on as booleans: quote the name)" if isinstance(name, bool) else ""
+        return f"key 'name' must be a string, not {name!r:.80} ({_type_name(name)}){hint}"
+    if not NAME.match(name):
         return f"key 'name' must be letters, digits, - and _ (a slug), not {name!r:.80}"
     if len(name) > NAME_MAX:
         return f"key 'name' is {len(name)} characters long (at most {NAME_MAX})"
@@ -189,7 +192,7 @@ def read_sources_file(path: str | Path) -> list[dict]:
         if not isinstance(entry, dict):
             raise SourceConfigError(f"{path}: source #{i + 1} is not a mapping")
         name, kind = entry.get("name"), entry.get("kind")
-        if not name or not kind:
+        if name in (None, "") or kind in (None, ""):
             raise SourceConfigError(f"{path}: source #{i + 1} needs a name and a kind")
         label = f"source {name!r:.110}" + (f" ({kind})" if isinstance(kind, str) and kind in KINDS else "")
         if name in seen:

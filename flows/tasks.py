@@ -42,6 +42,17 @@ def sync_sources_task(path: str) -> list[str]:
 
 
 @task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+def due_sources_task(names: list[str]) -> list[str]:
+    """Of `names`, the sources whose own `schedule` makes them due now (crawlers.sources.is_due)."""
+    setup()
+    from django.utils import timezone
+
+    from crawlers.sources import due_sources
+
+    return due_sources(timezone.now(), names) if names else []
+
+
+@task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
 def crawl_task(names: list[str] | None = None, settings: dict | None = None) -> dict:
     """Crawl the named (or all enabled) sources in a child process; return per-source counts."""
     setup()

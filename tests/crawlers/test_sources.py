@@ -61,6 +61,7 @@ def test_the_example_sources_file_is_valid():
         ("{name: a, kind: vk, domain: x, api_version: 5.199}", "key 'api_version' must be a string, not a number (quote it)"),
         ("{name: a, kind: vk, domain: x, count: 500}", "key 'count' must be between 1 and 200"),
         ("{name: 'a b', kind: rss, url: 'https://x.ru/rss'}", "key 'name' must be letters, digits"),
+        ("{name: off, kind: rss, url: 'https://x.ru/rss'}", "source False (rss): key 'name' must be a string, not False (a boolean)"),
     ],
 )
 def test_invalid_entries_are_refused_with_the_reason(tmp_path, entry, message):
