@@ -89,8 +89,9 @@ def _key_problem(kind: str, key: str, value: Any) -> str | None:
             return "must be between 1 and 200"
         return None
     if key == "app_id":
-        return None if (isinstance(value, str) and value.isdigit()) or (isinstance(value, int) and not isinstance(value, bool)) \
-            else f"must be the app's numeric id, not {value!r:.80}"
+        ok = (isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value)) or (
+            isinstance(value, int) and not isinstance(value, bool))
+        return None if ok else f"must be the app's id (its digits in the App Store URL), not {value!r:.80}"
     if key == "since":
         if isinstance(value, (date, datetime)) or (isinstance(value, str) and parse_datetime(value)):
             return None
@@ -98,8 +99,8 @@ def _key_problem(kind: str, key: str, value: Any) -> str | None:
     if key == "mode":
         return None if value in ("wall", "search") else f"must be wall or search, not {value!r:.80}"
     if key == "channel":
-        return None if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_]{1,64}", value) else \
-            f"must be a channel's username (letters, digits, _), not {value!r:.80}"
+        return None if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value) else \
+            f"must be a channel's username (letters, digits, _; no @ or link), not {value!r:.80}"
     if key == "token_env":
         return None if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) else \
             f"must name an environment variable, not {value!r:.80}"
