@@ -86,3 +86,13 @@ def test_telegram_forward_keeps_its_origin():
     <span dir="auto">СкороДоставка Новости</span></a></div></div>""")
     assert _forwarded(msg) == {"forwarded_from": "СкороДоставка Новости", "forwarded_from_url": "https://t.me/skoro_news/120"}
     assert _forwarded(Selector(text="<div class='tgme_widget_message'></div>")) == {}
+
+
+def test_vk_post_text_decodes_entities_and_falls_back_to_attachments():
+    from crawlers.spiders.vk import _post_text
+
+    assert _post_text({"text": "Посылка пришла &#10071; &quot;Скоро&quot; &amp; быстро"}) == 'Посылка пришла ❗ "Скоро" & быстро'
+    video = {"text": "", "attachments": [{"type": "video", "video": {"title": "Распаковка &laquo;посылки&raquo;",
+                                                                      "description": ""}}, {"type": "photo", "photo": {}}]}
+    assert _post_text(video) == "Распаковка «посылки»"
+    assert _post_text({"text": "", "attachments": [{"type": "photo", "photo": {"text": "x"}}]}) == ""
