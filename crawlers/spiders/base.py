@@ -117,8 +117,8 @@ class OtklikSpider(scrapy.Spider):
         return self.state.get("newest")
 
     def note_seen(self, posted_at: datetime | None, external_id: str = "") -> None:
-        """Move the watermark past a stored item (never past a quarantined one); a date in the future (a wrong clock, a hostile value) never does, or it would
-        hide every later item behind it."""
+        """Move the watermark past a stored item (never past a quarantined one); a date in the future (a wrong
+        clock, a hostile value) never does, or it would hide every later item behind it."""
         if is_future(posted_at):
             return
         if posted_at is not None and (self._newest is None or posted_at > self._newest[0]):
@@ -194,7 +194,7 @@ class OtklikSpider(scrapy.Spider):
     def empty_page(response: Response) -> str | None:
         """Why a page holds nothing at all (an empty 200 body), or None."""
         if not response.body.strip():
-            return f"empty response (HTTP {response.status}, 0 bytes of content)"
+            return f"empty response (HTTP {response.status}, {len(response.body)} bytes)"
         return None
 
     @staticmethod

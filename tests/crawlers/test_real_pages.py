@@ -30,7 +30,7 @@ FAILED = {
     "vk-denied": "VK API error 15: Access denied: token required",
     "vk-captcha": "VK API error 14: Captcha needed",
     "rss-cut": "truncated feed: ends without </rss> or </feed> or </rdf:rdf> (131944 bytes)",
-    "rss-empty": "empty response (HTTP 200, 0 bytes of content)",
+    "rss-empty": "empty response (HTTP 200, 0 bytes)",
     "otzovik": "blocked by a captcha or bot check (page title 'Отзовик - Вы робот?')",
 }
 ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|quot|amp|lt|gt|nbsp|laquo|raquo);", re.IGNORECASE)
