@@ -10,7 +10,7 @@ def register_sources(home: Path, sources: list[dict]) -> Path:
     """Write `sources` as `home/sources.yaml` and load them into the database (Django must be set up)."""
     import yaml
 
-    from store.services.sources import sync_sources
+    from crawlers.sources import sync_sources
 
     path = home / "sources.yaml"
     path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")

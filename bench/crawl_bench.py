@@ -149,7 +149,7 @@ def measure(n: int) -> dict:
     from crawlers.fakeweb import FakeWeb
     from crawlers.runner import crawl
     from store.models import Mention, MentionBand
-    from store.services.sources import crawl_specs
+    from crawlers.sources import crawl_specs
 
     with FakeWeb() as web:
         sources, planted = build(n, web)

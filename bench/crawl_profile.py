@@ -25,7 +25,7 @@ def main(n: int) -> None:
     home = e2e_bench.prepare(n)
     from crawlers.fakeweb import FakeWeb
     from crawlers.runner import run_in_this_process
-    from store.services.sources import crawl_specs
+    from crawlers.sources import crawl_specs
 
     with FakeWeb() as web:
         sources = e2e_bench.build(n, web)

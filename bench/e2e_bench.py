@@ -153,7 +153,7 @@ def measure(n: int, fast: bool, default_sample: int) -> dict:
     from search.services.sync import sync
     from store.models import Mention
     from store.services.classify import classify_pending
-    from store.services.sources import crawl_specs
+    from crawlers.sources import crawl_specs
 
     seconds: dict[str, float] = {}
     with FakeWeb() as web:

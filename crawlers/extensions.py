@@ -19,8 +19,16 @@ def _save_state(source: str, state: dict | None, status: str) -> None:
 
 
 def run_status(reason: str, stats: dict, failed_pages: int, errors: int) -> tuple[bool, str]:
-    """Summarise a finished run in one line; True when it succeeded (then its state may be saved)."""
-    ok = reason == "finished" and not failed_pages and not errors
+    """Summarise a finished run in one line; True when it succeeded (then its state may be saved).
+
+    A run fails when the spider did not finish, a page failed, the spider raised, or every item it found was
+    quarantined (a page whose layout changed under the selectors, a feed whose dates no longer parse).
+    The first failure's reason ends the line.
+    """
+    stored = sum(int(stats.get(f"otklik/{k}", 0)) for k in ("new", "near_duplicate", "repeat"))
+    bad_items = int(stats.get("otklik/quarantined", 0)) - failed_pages
+    all_quarantined = stored == 0 and bad_items > 0
+    ok = reason == "finished" and not failed_pages and not errors and not all_quarantined
     counts = (
         f"{stats.get('otklik/new', 0)} new, {stats.get('otklik/near_duplicate', 0)} copies, "
         f"{stats.get('otklik/repeat', 0)} known, {stats.get('otklik/quarantined', 0)} quarantined"
@@ -30,7 +38,9 @@ def run_status(reason: str, stats: dict, failed_pages: int, errors: int) -> tupl
     why = [reason] if reason != "finished" else []
     why += [f"{failed_pages} failed page(s)"] if failed_pages else []
     why += [f"{errors} spider error(s)"] if errors else []
-    return False, f"failed ({', '.join(why)}), state kept: {counts}"
+    why += [f"all {bad_items} item(s) quarantined"] if all_quarantined and not failed_pages and not errors else []
+    first = stats.get("otklik/fail_reason") or (stats.get("otklik/item_reason") if all_quarantined else "")
+    return False, f"failed ({', '.join(why)}), state kept: {counts}" + (f"; {first}" if first else "")
 
 
 class SourceStateExtension:
@@ -55,9 +65,13 @@ class SourceStateExtension:
         from store.services.ingest import quarantine
 
         spider.crawler.stats.inc_value("otklik/spider_errors")
-        reason = f"spider error: {failure.type.__name__}: {failure.getErrorMessage()}"[:500]
-        text = response.text[:2000] if hasattr(response, "text") else ""
-        write = sync_to_async(quarantine, thread_sensitive=True)(spider.source, response.url, reason, text)
+        redact = getattr(spider, "redact", str)
+        reason = redact(f"spider error: {failure.type.__name__}: {failure.getErrorMessage()}")[:500]
+        if not spider.crawler.stats.get_value("otklik/fail_reason"):
+            spider.crawler.stats.set_value("otklik/fail_reason", reason)
+        text = redact(response.text[:2000]) if hasattr(response, "text") else ""
+        url = redact(response.meta.get("snapshot_original_url", response.url) if response.request else response.url)
+        write = sync_to_async(quarantine, thread_sensitive=True)(spider.source, url, reason, text)
         self._pending.add(asyncio.ensure_future(write))
 
     async def spider_closed(self, spider, reason):
@@ -67,5 +81,6 @@ class SourceStateExtension:
         ok, status = run_status(reason, stats, spider.failed_pages, int(stats.get("otklik/spider_errors", 0)))
         state = spider.new_state if ok else None
         spider.crawler.stats.set_value("otklik/ok", ok)
+        spider.crawler.stats.set_value("otklik/status", status)
         spider.crawler.stats.set_value("otklik/state", state if ok else spider.state)
         await sync_to_async(_save_state, thread_sensitive=True)(spider.source, state, status)

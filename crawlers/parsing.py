@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
@@ -10,16 +11,34 @@ from zoneinfo import ZoneInfo
 from w3lib.html import remove_tags, replace_entities
 
 MOSCOW = ZoneInfo("Europe/Moscow")
-_BR = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
+# Source formatting (line wraps, indentation) is whitespace like any other; line breaks come from markup.
+_SOURCE_SPACE = re.compile(r"[ \t\r\n\f]+")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_BLOCK = re.compile(r"</?(?:p|div|li|ul|ol|h[1-6]|blockquote|tr|table|pre)\b[^>]*>", re.IGNORECASE)
+_SPACE_AROUND_BREAK = re.compile(r" *\n *")
+_MANY_BREAKS = re.compile(r"\n{3,}")
 _RU_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\D+(\d{1,2}):(\d{2}))?")
-_DIGITS = re.compile(r"\d+")
+_RU_MONTHS = ("янв", "фев", "мар", "апр", "мая|май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
+_RU_WORD_DATE = re.compile(
+    r"(\d{1,2})\s+(" + "|".join(f"(?:{m})" for m in _RU_MONTHS) + r")[а-я]*\.?\s+(\d{4})(?:\D+(\d{1,2}):(\d{2}))?", re.IGNORECASE
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
 def html_to_text(fragment: str | None) -> str:
-    """Turn an HTML fragment into plain text: line breaks kept, tags dropped, entities decoded."""
+    """Turn an HTML fragment into plain text: `<br>` is a line break and a paragraph (p, div, li…) starts a new
+    line; line wraps and indentation of the HTML source are plain spaces; tags dropped, entities decoded."""
     if not fragment:
         return ""
-    return replace_entities(remove_tags(_BR.sub("\n", fragment)))
+    s = _SOURCE_SPACE.sub(" ", fragment)
+    s = _BLOCK.sub("\n", _BR.sub("\n", s))
+    s = replace_entities(remove_tags(s))
+    return _MANY_BREAKS.sub("\n\n", _SPACE_AROUND_BREAK.sub("\n", s)).strip()
+
+
+def decode_entities(text: str | None) -> str:
+    """Plain text that may carry HTML character references (VK's `&#10071;`, `&quot;`): decoded, nothing else."""
+    return replace_entities(text or "")
 
 
 def parse_datetime(value: str | int | float | None, default_tz=MOSCOW) -> datetime | None:
@@ -43,9 +62,14 @@ def parse_datetime(value: str | int | float | None, default_tz=MOSCOW) -> dateti
             dt = None
     if dt is None:
         m = _RU_DATE.search(s)
-        if not m:
+        w = None if m else _RU_WORD_DATE.search(s)
+        if not m and not w:
             return None
-        d, mo, y, hh, mm = m.groups()
+        if m:
+            d, mo, y, hh, mm = m.groups()
+        else:
+            d, month, y, hh, mm = w.groups()
+            mo = next(i for i, names in enumerate(_RU_MONTHS, 1) if re.fullmatch(names, month[:3].lower()))
         try:
             dt = datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0))
         except ValueError:
@@ -55,12 +79,22 @@ def parse_datetime(value: str | int | float | None, default_tz=MOSCOW) -> dateti
     return dt
 
 
-def parse_rating(value: str | int | None, scale: int = 5) -> int | None:
-    """Return the first integer in `value` if it is a valid 1..scale rating."""
-    if value is None:
+def parse_score(value: str | int | float | None, scale: int = 5) -> float | None:
+    """The first number in `value` ("4", "4.9", "4,5 из 5", "Оценка: 3") if it is a rating within 1..scale."""
+    if value is None or isinstance(value, bool):
         return None
-    m = _DIGITS.search(str(value))
+    m = _NUMBER.search(str(value))
     if not m:
         return None
-    n = int(m.group())
+    n = float(m.group().replace(",", "."))
     return n if 1 <= n <= scale else None
+
+
+def rating_from_score(score: float | None) -> int | None:
+    """The whole-star rating stored for a score: halves round up (4.5 → 5), 4.4 → 4."""
+    return None if score is None else int(Decimal(str(score)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def parse_rating(value: str | int | float | None, scale: int = 5) -> int | None:
+    """The whole-star rating in `value` ("4.9" → 5, not 4), or None if there is no 1..scale number."""
+    return rating_from_score(parse_score(value, scale))

@@ -75,6 +75,9 @@ def run_in_this_process(sources: list[dict], overrides: dict) -> dict:
     if os.environ.get("OTKLIK_SNAPSHOT_URL") and "OTKLIK_SNAPSHOT_URL" not in overrides:
         settings.set("OTKLIK_SNAPSHOT_URL", os.environ["OTKLIK_SNAPSHOT_URL"], priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    from crawlers.redact import Redactor, install_log_redaction
+
+    install_log_redaction(Redactor(src["config"]["token_env"] for src in sources if (src.get("config") or {}).get("token_env")))
     process = CrawlerProcess(settings)
     crawlers = {}
     for src in sources:
@@ -93,4 +96,5 @@ def run_in_this_process(sources: list[dict], overrides: dict) -> dict:
         per_source[name]["failed_pages"] = int(stats.get("otklik/failed_pages", 0))
         per_source[name]["retries"] = int(stats.get("retry/count", 0))
         per_source[name]["ok"] = int(bool(stats.get("otklik/ok", False)))
+        per_source[name]["status"] = str(stats.get("otklik/status", ""))
     return {"per_source": per_source}

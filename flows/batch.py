@@ -10,6 +10,7 @@ from flows.tasks import (
     alerts_task,
     classify_task,
     crawl_sources,
+    due_sources_task,
     index_sync_task,
     route_task,
     sync_sources_task,
@@ -18,10 +19,16 @@ from flows.tasks import (
 
 @flow(name="batch", flow_run_name="batch")
 def batch_flow(sources: list[str] | None = None, sources_file: str | None = None, model: str | None = None,
-               crawl_settings: dict | None = None, alerts: bool = True, classify_batch_size: int = 256) -> dict:
-    """Run the whole pipeline once; return each stage's numbers."""
+               crawl_settings: dict | None = None, alerts: bool = True, classify_batch_size: int = 256,
+               due_only: bool = True) -> dict:
+    """Run the whole pipeline once; return each stage's numbers.
+
+    The crawl takes `sources` when given, else the enabled sources that are due by their own `schedule`
+    (all enabled ones with due_only=False).
+    """
     enabled = sync_sources_task(sources_file or default_sources_file())
-    result = {"crawl": crawl_sources(sources or enabled, crawl_settings)}
+    names = sources or (due_sources_task(enabled) if due_only else enabled)
+    result = {"crawl": crawl_sources(names, crawl_settings) if names else {}}
     result["classify"] = classify_task(model, classify_batch_size)
     result["route"] = route_task()
     index = index_sync_task(return_state=True)

@@ -36,9 +36,20 @@ BACKOFF = _backoff()
 def sync_sources_task(path: str) -> list[str]:
     """Load the sources file into the database; return the enabled source names."""
     setup()
-    from store.services.sources import sync_sources
+    from crawlers.sources import sync_sources
 
     return [s.name for s in sync_sources(path) if s.enabled]
+
+
+@task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
+def due_sources_task(names: list[str]) -> list[str]:
+    """Of `names`, the sources whose own `schedule` makes them due now (crawlers.sources.is_due)."""
+    setup()
+    from django.utils import timezone
+
+    from crawlers.sources import due_sources
+
+    return due_sources(timezone.now(), names) if names else []
 
 
 @task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
@@ -46,7 +57,7 @@ def crawl_task(names: list[str] | None = None, settings: dict | None = None) -> 
     """Crawl the named (or all enabled) sources in a child process; return per-source counts."""
     setup()
     from crawlers.runner import crawl
-    from store.services.sources import crawl_specs
+    from crawlers.sources import crawl_specs
 
     return crawl(crawl_specs(names), settings=settings).per_source
 

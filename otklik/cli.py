@@ -106,6 +106,9 @@ def batch(sources_file: str | None, model: str | None, classify_batch_size: int,
     result = batch_flow(sources_file=sources_file, model=model, alerts=not no_alerts,
                         classify_batch_size=classify_batch_size)
     console.print_json(json.dumps(result, default=str))
+    from crawlers.cli import fail_if_sources_failed
+
+    fail_if_sources_failed(result.get("crawl") or {})
 
 
 @main.command()

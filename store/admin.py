@@ -1,4 +1,6 @@
 from django import forms
+from django.conf import settings
+from django.utils.module_loading import import_string
 from django.contrib import admin
 
 from store.models import (
@@ -13,20 +15,22 @@ from store.models import (
 
 
 class SourceForm(forms.ModelForm):
-    """Checks a source's spider keys the way the sources file is checked."""
+    """Checks a source the way the sources file is checked, with the validator settings.OTKLIK["SOURCE_VALIDATOR"]
+    names (the crawlers' `source_problem`: the store does not import the crawlers)."""
 
     class Meta:
         model = Source
         fields = "__all__"
 
     def clean(self):
-        from store.services.sources import config_problem
-
         data = super().clean()
-        if data.get("kind") and isinstance(data.get("config"), dict):
-            problem = config_problem(data["kind"], data["config"])
+        path = settings.OTKLIK.get("SOURCE_VALIDATOR")
+        if path and data.get("kind") and isinstance(data.get("config"), dict):
+            problem = import_string(path)(data.get("name"), data["kind"], data.get("schedule"),
+                                          bool(data.get("enabled")), data["config"])
             if problem:
-                self.add_error("config", f"{data['kind']} source {problem}")
+                field = next((f for f in ("name", "kind", "schedule", "enabled") if f"key '{f}'" in problem), "config")
+                self.add_error(field, f"{data['kind']} source {problem}")
         return data
 
 

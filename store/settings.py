@@ -132,6 +132,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("OTKLIK_FROM_EMAIL", "otklik@localhost")
 OTKLIK = {
     "REPORTS_DIR": HOME / "reports",
     "SOURCES_FILE": os.environ.get("OTKLIK_SOURCES", str(REPO_ROOT / "sources.yaml")),
+    # The admin's check of a source (the sources file's own check, which lives with the crawlers).
+    "SOURCE_VALIDATOR": "crawlers.sources.source_problem",
     "RESPONDER_RULES": os.environ.get("OTKLIK_RULES", str(REPO_ROOT / "responders" / "rules.yaml")),
     # Responders (docs/responders.md): SLA notices, the desk's public address, reply publishing, search.
     "SLA_NOTIFY_EMAILS": [e.strip() for e in os.environ.get("OTKLIK_SLA_EMAILS", "").split(",") if e.strip()],

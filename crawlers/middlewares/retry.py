@@ -55,17 +55,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def backoff(self, request: Request) -> float:
         return min(self.backoff_max, self.backoff_base * 2 ** request.meta.get("retry_times", 0))
 
-    def transient_reason(self, response: Response) -> str | None:
+    def transient_reason(self, response: Response, request: Request | None = None) -> str | None:
         """Why this response should be retried, or None."""
         if response.status in self.retry_http_codes:
             return response_status_message(response.status)
-        code = transient_api_error(response)
+        code = transient_api_error(response, request)
         return f"vk_api_error_{code}" if code is not None else None
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("dont_retry", False):
             return response
-        reason = self.transient_reason(response)
+        reason = self.transient_reason(response, request)
         if reason is None:
             return response
         stats = self.crawler.stats

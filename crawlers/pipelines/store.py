@@ -17,6 +17,7 @@ from django.db import DatabaseError
 from crawlers.items import MentionItem, QuarantineItem
 from crawlers.language import detect_language
 from crawlers.parsing import parse_datetime
+from crawlers.redact import Redactor
 from otklik.failpoints import failpoint
 
 BATCH_SIZE = 200
@@ -43,18 +44,22 @@ def _ingest_one(data):
         return exc
 
 
-def _quarantine_failed(item: MentionItem, exc: Exception) -> None:
+def _quarantine_failed(item: MentionItem, exc: Exception) -> str:
     from store.services.ingest import InvalidItem, quarantine
 
     if isinstance(exc, InvalidItem):
         reason = f"invalid item {item.external_id!r:.80}: {exc}"
     else:
         reason = f"unstorable item {item.external_id!r:.80}: {type(exc).__name__}: {exc}"
-    quarantine(item.source, item.url, reason, str(asdict(item))[:4000])
+    redact = Redactor()
+    reason = redact(reason)
+    quarantine(item.source, redact(item.url), reason, redact(str(asdict(item))[:4000]))
+    return reason
 
 
-def _store(items: list[MentionItem | QuarantineItem]) -> list[str]:
-    """Store a batch in order; return each item's outcome (new, near_duplicate, repeat, quarantined).
+def _store(items: list[MentionItem | QuarantineItem], reasons: dict[int, str] | None = None) -> list[str]:
+    """Store a batch in order; return each item's outcome (new, near_duplicate, repeat, quarantined), and put
+    the quarantine reason of each quarantined item into `reasons` (by index) when given.
 
     Hostile content must end in quarantine, never vanish: an item that cannot even be prepared is quarantined
     on its own; if one breaks the bulk write, the batch is redone item by item so only that item is quarantined.
@@ -64,18 +69,19 @@ def _store(items: list[MentionItem | QuarantineItem]) -> list[str]:
     from store.services.ingest import quarantine
 
     outcomes: list[str] = [""] * len(items)
+    reasons = {} if reasons is None else reasons
     inputs: list[tuple[int, object]] = []
     for i, item in enumerate(items):
         if isinstance(item, QuarantineItem):
             quarantine(item.source, item.url, item.reason, item.payload)
-            outcomes[i] = "quarantined"
+            outcomes[i], reasons[i] = "quarantined", item.reason
             continue
         try:
             inputs.append((i, _prepare(item)))
         except DatabaseError:
             raise
         except Exception as exc:  # noqa: BLE001
-            _quarantine_failed(item, exc)
+            reasons[i] = _quarantine_failed(item, exc)
             outcomes[i] = "quarantined"
     try:
         results = ingest_many([d for _, d in inputs])
@@ -85,7 +91,7 @@ def _store(items: list[MentionItem | QuarantineItem]) -> list[str]:
         results = [_ingest_one(d) for _, d in inputs]
     for (i, _), result in zip(inputs, results):
         if isinstance(result, Exception):
-            _quarantine_failed(items[i], result)
+            reasons[i] = _quarantine_failed(items[i], result)
             outcomes[i] = "quarantined"
         else:
             outcomes[i] = result[0].value
@@ -95,8 +101,9 @@ def _store(items: list[MentionItem | QuarantineItem]) -> list[str]:
 class StorePipeline:
     """Write items through store.services.bulk_ingest in batches; count outcomes in the crawl stats."""
 
-    def __init__(self, stats, batch_size: int = BATCH_SIZE, flush_seconds: float = FLUSH_SECONDS):
+    def __init__(self, stats, batch_size: int = BATCH_SIZE, flush_seconds: float = FLUSH_SECONDS, crawler=None):
         self.stats = stats
+        self.crawler = crawler
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.buffer: list[MentionItem | QuarantineItem] = []
@@ -106,7 +113,7 @@ class StorePipeline:
     def from_crawler(cls, crawler):
         s = crawler.settings
         return cls(crawler.stats, s.getint("OTKLIK_STORE_BATCH", BATCH_SIZE),
-                   s.getfloat("OTKLIK_STORE_FLUSH_SECONDS", FLUSH_SECONDS))
+                   s.getfloat("OTKLIK_STORE_FLUSH_SECONDS", FLUSH_SECONDS), crawler=crawler)
 
     async def process_item(self, item):
         if not self.buffer:
@@ -123,14 +130,20 @@ class StorePipeline:
         batch, self.buffer = self.buffer, []
         if not batch:
             return
+        reasons: dict[int, str] = {}
         try:
-            outcomes = await sync_to_async(_store, thread_sensitive=True)(batch)
+            outcomes = await sync_to_async(_store, thread_sensitive=True)(batch, reasons)
         except DatabaseError:
             # Count it as a spider error, so the source's state is kept and the next run fetches the items again.
             self.stats.inc_value("otklik/spider_errors")
             raise
-        for outcome in outcomes:
+        spider = getattr(self.crawler, "spider", None)
+        for i, (item, outcome) in enumerate(zip(batch, outcomes)):
             self.stats.inc_value(f"otklik/{outcome}")
+            if outcome != "quarantined" and isinstance(item, MentionItem) and hasattr(spider, "note_seen"):
+                spider.note_seen(parse_datetime(item.posted_at), item.external_id)  # the state follows the store
+            elif i in reasons and not isinstance(item, QuarantineItem) and not self.stats.get_value("otklik/item_reason"):
+                self.stats.set_value("otklik/item_reason", reasons[i])
 
     async def close_spider(self):
         await self.flush()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from scrapy.http import Response
 
-from crawlers.parsing import parse_datetime, parse_rating
+from crawlers.parsing import parse_datetime, parse_score, rating_from_score
 from crawlers.spiders.base import OtklikSpider
 
 LAST_PAGE = 10  # the feed serves at most 10 pages of 50 reviews
-FEED_URL = "https://itunes.apple.com/{country}/rss/customerreviews/page={page}/id={app_id}/sortBy=mostRecent/json"
+HOST = "https://itunes.apple.com"
+FEED_PATH = "/{country}/rss/customerreviews/page={page}/id={app_id}/sortBy=mostRecent/json"
+_PAGE = re.compile(r"/page=(\d+)/")
 
 
 def _label(entry: dict, key: str) -> str:
@@ -18,12 +22,31 @@ def _label(entry: dict, key: str) -> str:
     return str(label) if isinstance(label, (str, int, float)) and not isinstance(label, bool) else ""
 
 
+def _links(node: dict) -> dict[str, str]:
+    """The feed's or an entry's links by rel ({"attributes": {"rel": "next", "href": "…"}}, one or a list)."""
+    links = node.get("link")
+    links = [links] if isinstance(links, dict) else links if isinstance(links, list) else []
+    out = {}
+    for link in links:
+        attrs = link.get("attributes") if isinstance(link, dict) else None
+        if isinstance(attrs, dict) and isinstance(attrs.get("href"), str):
+            out.setdefault(str(attrs.get("rel", "")), attrs["href"])
+    return out
+
+
+def last_page(feed: dict) -> int:
+    """The feed's own last page (its rel=last link), capped at the feed's depth limit of 10."""
+    m = _PAGE.search(_links(feed).get("last", ""))
+    return min(int(m.group(1)), LAST_PAGE) if m else LAST_PAGE
+
+
 class AppStoreSpider(OtklikSpider):
     name = "appstore"
     kind = "appstore"
 
     def start_url(self, page: int) -> str:
-        return FEED_URL.format(country=self.config.get("country", "ru"), page=page, app_id=self.config["app_id"])
+        path = FEED_PATH.format(country=self.config.get("country", "ru"), page=page, app_id=self.config["app_id"])
+        return self.base_url(HOST) + path
 
     def page_request(self, cursor: int | None, chain: dict):
         """The cursor is the feed's page number (1..10)."""
@@ -41,13 +64,20 @@ class AppStoreSpider(OtklikSpider):
         entries = feed.get("entry") or []
         if isinstance(entries, dict):  # a feed with one review has an object, not a list
             entries = [entries]
+        # Older feeds (2020-2021, the ru storefront still) carry no per-review date: the review takes the
+        # feed's own `updated` (when the feed was generated, so at or after the review), marked as estimated.
+        feed_updated = parse_datetime(_label(feed, "updated"))
         dates = []
         for entry in entries:
             if not isinstance(entry, dict) or "im:rating" not in entry:  # older feeds start with the app's own entry
                 continue
             posted = parse_datetime(_label(entry, "updated"))
+            raw = {"version": _label(entry, "im:version"), "vote_sum": _label(entry, "im:voteSum")}
+            if posted is None and feed_updated is not None and not _label(entry, "updated"):
+                posted, raw["date_estimated"] = feed_updated, "feed updated"
             dates.append(posted)
             author = entry.get("author")
+            score = parse_score(_label(entry, "im:rating"))
             yield self.item(
                 _label(entry, "id"),
                 _label(entry, "content"),
@@ -55,8 +85,9 @@ class AppStoreSpider(OtklikSpider):
                 response,
                 title=_label(entry, "title"),
                 author=_label(author, "name") if isinstance(author, dict) else "",
-                rating=parse_rating(_label(entry, "im:rating")),
-                url=response.url.split("/sortBy")[0],
-                raw={"version": _label(entry, "im:version"), "vote_sum": _label(entry, "im:voteSum")},
+                rating=rating_from_score(score),
+                url=_links(entry).get("related") or response.url.split("/sortBy")[0],
+                raw=raw,
             )
-        yield from self.follow(response, dates, page + 1 if entries and page < LAST_PAGE else None)
+        more = entries and page < last_page(feed)
+        yield from self.follow(response, dates, page + 1 if more else None)

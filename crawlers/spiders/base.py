@@ -29,6 +29,7 @@ from twisted.python.failure import Failure
 
 from crawlers.items import MentionItem, QuarantineItem
 from crawlers.parsing import parse_datetime
+from crawlers.redact import Redactor
 from otklik.failpoints import failpoint
 from store.services.validation import is_future
 
@@ -58,7 +59,13 @@ class OtklikSpider(scrapy.Spider):
         if self.state.get("newest"):
             self._newest = (datetime.fromisoformat(self.state["newest"]), str(self.state.get("newest_id", "")))
         self._cuts: dict[str, dict] = {}
+        self.redact = Redactor([self.config["token_env"]] if self.config.get("token_env") else [])
         self._chains_started: set[str] = set()
+
+    def base_url(self, default: str) -> str:
+        """The scheme and host of every request: the source's `base_url` (a proxy, a mirror, a test server) or
+        the channel's real host."""
+        return str(self.config.get("base_url") or default).rstrip("/")
 
     # -- paging chains --------------------------------------------------------------------
     def page_request(self, cursor: Any, chain: dict) -> scrapy.Request:
@@ -110,8 +117,8 @@ class OtklikSpider(scrapy.Spider):
         return self.state.get("newest")
 
     def note_seen(self, posted_at: datetime | None, external_id: str = "") -> None:
-        """Move the watermark; a date in the future (a wrong clock, a hostile value) never does, or it would
-        hide every later item behind it."""
+        """Move the watermark past a stored item (never past a quarantined one); a date in the future (a wrong
+        clock, a hostile value) never does, or it would hide every later item behind it."""
         if is_future(posted_at):
             return
         if posted_at is not None and (self._newest is None or posted_at > self._newest[0]):
@@ -156,17 +163,25 @@ class OtklikSpider(scrapy.Spider):
 
     def page_failed(self, url: str, reason: str, payload: str = "") -> QuarantineItem:
         """Quarantine a page that could not be fetched or parsed; the run's state will not advance."""
+        url, reason = self.redact(url), self.redact(reason)
         self.failed_pages += 1
         self.crawler.stats.inc_value("otklik/failed_pages")
+        if not self.crawler.stats.get_value("otklik/fail_reason"):
+            self.crawler.stats.set_value("otklik/fail_reason", reason)
         return self.quarantine(url, reason, payload)
 
     def quarantine(self, url: str, reason: str, payload: str = "") -> QuarantineItem:
         """Quarantine one record (the rest of the page goes on)."""
+        url, reason, payload = self.redact(url), self.redact(reason), self.redact(payload)
+        if not self.crawler.stats.get_value("otklik/item_reason"):
+            self.crawler.stats.set_value("otklik/item_reason", reason)
         return QuarantineItem(source=self.source, url=url, reason=reason, payload=payload)
 
     def item(self, external_id: str, text: str, posted_at: datetime | None, response: Response, **fields: Any) -> MentionItem:
+        """One mention; the watermark moves when the store has it (crawlers.pipelines.store calls note_seen)."""
         failpoint("spider.item")
-        self.note_seen(posted_at, str(external_id))
+        if fields.get("url"):
+            fields["url"] = self.redact(fields["url"])
         return MentionItem(
             source=self.source,
             external_id=str(external_id),
@@ -174,6 +189,22 @@ class OtklikSpider(scrapy.Spider):
             posted_at=posted_at.isoformat() if posted_at else "",
             **fields,
         )
+
+    @staticmethod
+    def empty_page(response: Response) -> str | None:
+        """Why a page holds nothing at all (an empty 200 body), or None."""
+        if not response.body.strip():
+            return f"empty response (HTTP {response.status}, {len(response.body)} bytes)"
+        return None
+
+    @staticmethod
+    def truncated_page(response: Response, closing: tuple[bytes, ...] = (b"</html>",), what: str = "page") -> str | None:
+        """Why a page that looks right cannot be trusted whole, or None: it is cut off before its closing tag
+        (a dropped connection, a size limit). Items from such a page are not stored; the run fails."""
+        if any(tag in response.body[-4096:].lower() for tag in closing):
+            return None
+        ends = " or ".join(t.decode() for t in closing)
+        return f"truncated {what}: ends without {ends} ({len(response.body)} bytes)"
 
     def load_json(self, response: Response) -> Any:
         """Parse a JSON response or raise ValueError with a short reason."""

@@ -1,29 +1,38 @@
-"""Review sites (otzovik-style listings): one generic spider driven by a per-site selector config.
+"""Review sites: one generic spider driven by a per-site config in crawlers/sites.yaml (no code per site).
 
-A new site is an entry in crawlers/sites.yaml, not code. Selectors are CSS; a value ending
-in `::attr(x)` or `::text` works as in Scrapy, `::html` keeps the element's HTML for
-conversion to text, and a value starting with `xpath:` is an XPath expression. Encodings (e.g. windows-1251) come from the
-page's headers and meta tags, which Scrapy honours.
+HTML listings use selectors: CSS, where a value ending in `::attr(x)` or `::text` works as in
+Scrapy, `::html` keeps the element's HTML for conversion to text, and a value starting with
+`xpath:` is an XPath expression; a list of selectors means "the first that matches".
+Sites that ship their reviews as JSON inside the page (2GIS) name the script variable
+(`embedded_json`) and give dotted paths instead of selectors (`items: data.review.*.data`).
+Encodings (e.g. windows-1251) come from the page's headers and meta tags, which Scrapy honours.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
 
-import yaml
+from parsel import Selector
 from scrapy.http import Response
 
-from crawlers.parsing import html_to_text, parse_datetime, parse_rating
+from crawlers.parsing import decode_entities, html_to_text, parse_datetime, parse_score, rating_from_score
+from crawlers.sites import SITES_FILE, embedded_json, json_values, load_sites, site_problem
 from crawlers.spiders.base import OtklikSpider
 
-SITES_FILE = Path(__file__).resolve().parent.parent / "sites.yaml"
+FIELDS = ("id", "text", "author", "rating", "date", "title", "url")
+SINGLE = {"id", "rating", "date", "url", "next_page", "author"}
+_CAPTCHA_NODES = "form[class*=captcha], input[name*=captcha], img[src*=captcha], .smart-captcha, #captcha"
+_CAPTCHA_TITLE = re.compile(r"робот|captcha|капч|are you (?:a )?human|access denied|доступ ограничен", re.IGNORECASE)
 
 
-@lru_cache(maxsize=4)
-def load_sites(path: str = str(SITES_FILE)) -> dict[str, dict]:
-    return (yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get("sites", {})
+def block_reason(page: Selector) -> str | None:
+    """Why a page without reviews is a wall rather than an empty listing: a captcha or bot check."""
+    title = " ".join(page.css("title::text").getall()).strip()
+    if page.css(_CAPTCHA_NODES) or _CAPTCHA_TITLE.search(title):
+        return f"blocked by a captcha or bot check (page title {title[:80]!r})"
+    return None
 
 
 class ReviewSiteSpider(OtklikSpider):
@@ -37,53 +46,106 @@ class ReviewSiteSpider(OtklikSpider):
         if site and not base:
             raise ValueError(f"unknown review site {site!r}: add it to {SITES_FILE}")
         base.update(self.config.get("selectors", {}))
+        problem = site_problem(base)
+        if problem:
+            raise ValueError(f"review site config for {self.source!r} {problem}")
         self.selectors = base
-        for key in ("item", "id", "text"):
-            if key not in self.selectors:
-                raise ValueError(f"review site config for {self.source!r} lacks the {key!r} selector")
 
     def page_request(self, cursor: str | None, chain: dict):
         """The cursor is the next page's URL."""
         return self.request(cursor or self.config["start_url"], self.parse, chain=chain)
 
-    def _one(self, node, key: str) -> str:
-        sel = self.selectors.get(key)
-        if not sel:
-            return ""
-        if sel.startswith("xpath:"):
-            return " ".join(v.strip() for v in node.xpath(sel[len("xpath:") :]).getall() if v.strip())
-        if sel.endswith("::html"):
-            return node.css(sel[: -len("::html")]).get("") or ""
-        return " ".join(v.strip() for v in node.css(sel).getall() if v.strip())
+    # -- extraction (also used by `otklik sources check`) ----------------------------------
+    def select(self, node, key: str) -> str:
+        """The value of selector `key` in `node` ("" when it is not configured or matches nothing)."""
+        sels = self.selectors.get(key)
+        for sel in [sels] if isinstance(sels, str) else sels or []:
+            if sel.endswith("::html"):
+                value = node.css(sel[: -len("::html")]).get("") or ""
+            else:
+                found = node.xpath(sel[len("xpath:") :]) if sel.startswith("xpath:") else node.css(sel)
+                values = [v.strip() for v in found.getall() if v.strip()]
+                # One value for keys naming one thing (the first: a nested review's id is not this one's).
+                value = (values[0] if values else "") if key in SINGLE else " ".join(values)
+            if value:
+                return value
+        return ""
 
+    def records(self, page: Selector) -> list[dict[str, str]]:
+        """Every review on a page as raw field strings (the HTML of `::html` fields still HTML)."""
+        if "embedded_json" in self.selectors:
+            data = embedded_json(page.get(), self.selectors["embedded_json"])
+            if data is None:
+                return []
+            out = []
+            for node in json_values(data, self.selectors["items"]):
+                if isinstance(node, dict):
+                    rec = {k: _scalar(json_values(node, self.selectors[k])) for k in FIELDS if self.selectors.get(k)}
+                    out.append(rec | {"_plain": "1"})
+            return out
+        return [{k: self.select(node, k) for k in FIELDS} | {"_html": node.get()} for node in self.item_nodes(page)]
+
+    def item_nodes(self, page: Selector):
+        """The review nodes: those of the first `item` selector that matches any."""
+        sels = self.selectors["item"]
+        for sel in [sels] if isinstance(sels, str) else sels:
+            nodes = page.xpath(sel[len("xpath:"):]) if sel.startswith("xpath:") else page.css(sel)
+            if nodes:
+                return nodes
+        return []
+
+    def fields(self, record: dict[str, str], base_url: str) -> dict[str, Any]:
+        """A record's stored fields: the id through id_pattern (None when missing), text, date, rating…"""
+        m = re.search(self.selectors.get("id_pattern", r"(.+)"), record.get("id") or "")
+        score = parse_score(record.get("rating"))
+        url = record.get("url")
+        text = (lambda v: decode_entities(v).strip()) if record.get("_plain") else html_to_text
+        return {
+            "id": m.group(1) if m else None,
+            "text": text(record.get("text")),
+            "posted_at": parse_datetime(record.get("date")),
+            "title": text(record.get("title")),
+            "author": text(record.get("author")),
+            "rating": rating_from_score(score),
+            "score": score,
+            "url": urljoin(base_url, url) if url else base_url,
+        }
+
+    # -- crawling -------------------------------------------------------------------------
     def parse(self, response: Response):
         if not hasattr(response, "css"):
             yield self.page_failed(response.url, "not an HTML page", "")
             return
-        nodes = response.css(self.selectors["item"])
-        if not nodes and self.chain_of(response)["page"] == 1:
-            yield self.page_failed(response.url, "no review items matched the site's item selector", response.text[:2000])
+        empty = self.empty_page(response)
+        if empty:
+            yield self.page_failed(response.url, empty)
+            return
+        records = self.records(response.selector)
+        if not records and self.chain_of(response)["page"] == 1:
+            reason = block_reason(response.selector) or "no review items matched the site's item selector"
+            yield self.page_failed(response.url, reason, response.text[:2000])
+            return
+        truncated = self.truncated_page(response) if records and b"<html" in response.body[:4096].lower() else None
+        if truncated:
+            yield self.page_failed(response.url, truncated, response.text[-2000:])
             return
         dates = []
-        id_pattern = re.compile(self.selectors.get("id_pattern", r"(.+)"))
-        for node in nodes:
-            raw_id = self._one(node, "id")
-            m = id_pattern.search(raw_id or "")
-            if not m:
-                yield self.quarantine(response.url, "review without an id", node.get()[:2000])
+        for record in records:
+            f = self.fields(record, response.url)
+            if not f["id"]:
+                yield self.quarantine(response.url, "review without an id", str(record.get("_html", record))[:2000])
                 continue
-            posted = parse_datetime(self._one(node, "date"))
-            dates.append(posted)
-            url = self._one(node, "url")
-            yield self.item(
-                m.group(1),
-                html_to_text(self._one(node, "text")),
-                posted,
-                response,
-                title=html_to_text(self._one(node, "title")),
-                author=self._one(node, "author"),
-                rating=parse_rating(self._one(node, "rating")),
-                url=response.urljoin(url) if url else response.url,
-            )
-        nxt = self._one(response, "next_page")
-        yield from self.follow(response, dates, response.urljoin(nxt.split()[0]) if nxt and nodes else None)
+            dates.append(f["posted_at"])
+            raw = {"score": f["score"]} if f["score"] is not None and f["score"] != f["rating"] else {}
+            yield self.item(f["id"], f["text"], f["posted_at"], response, title=f["title"], author=f["author"],
+                            rating=f["rating"], url=f["url"], raw=raw)
+        nxt = self.select(response, "next_page") if "next_page" in self.selectors else ""
+        yield from self.follow(response, dates, response.urljoin(nxt.split()[0]) if nxt and records else None)
+
+
+def _scalar(values: list) -> str:
+    """The first usable JSON value of a path as text."""
+    for v in values:
+        if isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v).strip():
+            return str(v)
+    return ""

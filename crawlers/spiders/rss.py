@@ -33,6 +33,10 @@ def _valid_charrefs(body: bytes) -> bytes:
     return _CHARREF.sub(fix, body)
 
 
+FEED_STARTS = (b"<rss", b"<feed", b"<rdf:rdf")  # RSS 2.0, Atom, RSS 1.0
+FEED_ENDS = (b"</rss>", b"</feed>", b"</rdf:rdf>")
+
+
 class RssSpider(OtklikSpider):
     name = "rss"
     kind = "rss"
@@ -42,6 +46,16 @@ class RssSpider(OtklikSpider):
         return self.request(self.config["url"], self.parse, chain=chain)
 
     def parse(self, response: Response):
+        empty = self.empty_page(response)
+        if empty:
+            yield self.page_failed(response.url, empty)
+            return
+        head = response.body[:4096].lower()
+        if any(tag in head for tag in FEED_STARTS):
+            truncated = self.truncated_page(response, FEED_ENDS, "feed")
+            if truncated:
+                yield self.page_failed(response.url, truncated, _text(response)[-2000:])
+                return
         headers = {"content-type": response.headers.get("Content-Type", b"").decode("latin-1")}
         try:
             feed = feedparser.parse(_valid_charrefs(response.body), response_headers=headers)
@@ -65,6 +79,6 @@ class RssSpider(OtklikSpider):
                 posted,
                 response,
                 title=html_to_text(entry.get("title", "")),
-                author=entry.get("author", ""),
+                author=html_to_text(entry.get("author", "")),
                 url=entry.get("link", ""),
             )

@@ -8,22 +8,33 @@ from crawlers.parsing import html_to_text, parse_datetime
 from crawlers.spiders.base import OtklikSpider
 
 
+HOST = "https://t.me"
+
+
 class TelegramSpider(OtklikSpider):
     name = "telegram"
     kind = "telegram"
 
     def page_request(self, cursor: int | None, chain: dict):
         """The cursor is the `before` message id of the next older page."""
-        url = f"https://t.me/s/{self.config['channel']}" + (f"?before={int(cursor)}" if cursor else "")
+        url = f"{self.base_url(HOST)}/s/{self.config['channel']}" + (f"?before={int(cursor)}" if cursor else "")
         return self.request(url, self.parse, chain=chain)
 
     def parse(self, response: Response):
         if not hasattr(response, "css"):
             yield self.page_failed(response.url, "not an HTML page", "")
             return
+        empty = self.empty_page(response)
+        if empty:
+            yield self.page_failed(response.url, empty)
+            return
         messages = response.css("div.tgme_widget_message[data-post]")
         if not messages and not response.css(".tgme_channel_info, .tgme_channel_history"):
             yield self.page_failed(response.url, "not a Telegram channel preview page", response.text[:2000])
+            return
+        truncated = self.truncated_page(response)
+        if truncated:
+            yield self.page_failed(response.url, truncated, response.text[-2000:])
             return
         dates = []
         for msg in messages:
@@ -43,9 +54,20 @@ class TelegramSpider(OtklikSpider):
                 response,
                 author=author.strip(),
                 url=msg.css("a.tgme_widget_message_date::attr(href)").get("") or f"https://t.me/{post}",
-                raw={"views": msg.css(".tgme_widget_message_views::text").get("")},
+                raw={"views": msg.css(".tgme_widget_message_views::text").get(""), **_forwarded(msg)},
             )
         yield from self.follow(response, dates, _before(response) if messages else None)
+
+
+def _forwarded(msg) -> dict[str, str]:
+    """Where a forwarded message comes from: the original channel's or user's name and link."""
+    origin = msg.css(".tgme_widget_message_forwarded_from")
+    if not origin:
+        return {}
+    name = " ".join(t.strip() for t in origin.css(".tgme_widget_message_forwarded_from_name ::text").getall() if t.strip())
+    link = origin.css("a.tgme_widget_message_forwarded_from_name::attr(href)").get("")
+    return {"forwarded_from": name or html_to_text(origin.get()).removeprefix("Forwarded from").strip(),
+            "forwarded_from_url": link}
 
 
 def _before(response: Response) -> int | None:

@@ -15,18 +15,21 @@ import os
 from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit
 
-from scrapy.http import Response
+from scrapy.http import Request, Response
 
+from crawlers.parsing import decode_entities
 from crawlers.spiders.base import OtklikSpider
 
-API = "https://api.vk.com/method/"
+HOST = "https://api.vk.com"
 API_HOST = "api.vk.com"
+VK_API = "otklik_vk_api"  # request meta: this request is a VK API call (whatever its base_url)
 TRANSIENT_ERRORS = {6: "too many requests per second", 9: "flood control", 10: "internal server error"}
 
 
-def transient_api_error(response: Response) -> int | None:
-    """Return the VK error code if `response` is a VK API error worth retrying later, else None."""
-    if urlsplit(response.url).hostname != API_HOST or not response.body.lstrip().startswith(b'{"error"'):
+def transient_api_error(response: Response, request: Request | None = None) -> int | None:
+    """Return the VK error code if `response` (to `request`) is a VK API error worth retrying later, else None."""
+    is_api = bool(request is not None and request.meta.get(VK_API)) or urlsplit(response.url).hostname == API_HOST
+    if not is_api or not response.body.lstrip().startswith(b'{"error"'):
         return None
     try:
         code = json.loads(response.body)["error"]["error_code"]
@@ -48,7 +51,7 @@ class VkSpider(OtklikSpider):
         token = os.environ.get(self.config.get("token_env", "VK_TOKEN"), "")
         if token:
             params["access_token"] = token
-        return API + method + "?" + urlencode(params)
+        return f"{self.base_url(HOST)}/method/{method}?" + urlencode(params)
 
     def page_request(self, cursor, chain: dict):
         """Wall: the cursor is the offset. Search: the cursor is next_from, and the chain's floor is start_time."""
@@ -63,7 +66,7 @@ class VkSpider(OtklikSpider):
             owner = {"owner_id": self.config["owner_id"]} if "owner_id" in self.config else {"domain": self.config["domain"]}
             count = min(int(self.config.get("count", 100)), 100)
             url = self.api_url("wall.get", **owner, offset=int(cursor or 0), count=count, extended=1)
-        return self.request(url, self.parse, chain=chain, cb_kwargs={"offset": int(cursor or 0) if self.mode != "search" else 0})
+        return self.request(url, self.parse, chain=chain, meta={VK_API: True}, cb_kwargs={"offset": int(cursor or 0) if self.mode != "search" else 0})
 
     def parse(self, response: Response, offset: int):
         try:
@@ -119,21 +122,40 @@ class VkSpider(OtklikSpider):
             posted = datetime.fromtimestamp(int(original["date"]), tz=timezone.utc) if original.get("date") else None
         except (TypeError, ValueError, OverflowError, OSError):
             posted = None
-        author_id = original.get("from_id") or owner
+        author_id = original.get("signer_id") or original.get("from_id") or owner
         return self.item(
             f"{owner}_{pid}",
-            str(original.get("text") or ""),
+            _post_text(original),
             posted,
             response,
             author=names.get(author_id, str(author_id)) if isinstance(author_id, int) else str(author_id),
             url=f"https://vk.com/wall{owner}_{pid}",
             raw={
+                "owner": names.get(owner, "") if isinstance(owner, int) else "",
+                "attachments": [a.get("type") for a in original.get("attachments") or [] if isinstance(a, dict)],
                 "reposted_by": f"{wrapper.get('owner_id')}_{wrapper.get('id')}" if original is not wrapper else "",
                 "repost_comment": wrapper.get("text", "") if original is not wrapper else "",
                 "likes": _count(original.get("likes")),
                 "comments": _count(original.get("comments")),
             },
         )
+
+
+ATTACHMENT_TITLES = ("video", "link", "doc", "article", "podcast", "audio_playlist")
+
+
+def _post_text(post: dict) -> str:
+    """A post's words (HTML character references decoded); a post of only an attachment (a video, a link)
+    speaks through the attachment's title and description."""
+    text = decode_entities(str(post.get("text") or "")).strip()
+    if text:
+        return text
+    parts = []
+    for att in post.get("attachments") or []:
+        body = att.get(att.get("type")) if isinstance(att, dict) else None
+        if isinstance(body, dict) and att.get("type") in ATTACHMENT_TITLES:
+            parts += [decode_entities(str(body.get(k) or "")).strip() for k in ("title", "description")]
+    return "\n".join(p for p in parts if p)
 
 
 def _count(value) -> int | None:

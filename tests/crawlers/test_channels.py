@@ -13,7 +13,7 @@ import pytest
 
 from crawlers.runner import crawl
 from store.models import Mention, QuarantinedItem, Source
-from store.services.sources import crawl_specs, sync_sources
+from crawlers.sources import crawl_specs, sync_sources
 from tests.crawlers.scenario import T0, Post, Web, salad
 
 SETTINGS = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 1, "RETRY_BACKOFF_BASE": 0.05}

@@ -7,7 +7,7 @@ import pytest
 from crawlers.runner import crawl
 from crawlers.snapshot_server import SnapshotServer
 from store.models import Mention, QuarantinedItem, Source
-from store.services.sources import crawl_specs, sync_sources
+from crawlers.sources import crawl_specs, sync_sources
 
 MINI = Path(__file__).parent / "data" / "mini"
 LOCAL = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_BACKOFF_BASE": 0.05}
