@@ -64,16 +64,22 @@ def demo(model: str | None, snapshot: str | None) -> None:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto")
 @click.option("--batch-size", type=int, default=64, show_default=True)
 @click.option("--fast", is_flag=True, help="Use the distilled fast model.")
-def classify(input_path, output_path, model, device, batch_size, fast) -> None:
+@click.option("--allow-skips", is_flag=True, help="Exit 0 even when some lines of --input were skipped.")
+def classify(input_path, output_path, model, device, batch_size, fast, allow_skips) -> None:
     """Classify sentiment and topics: a JSONL file, or every stored mention not yet classified."""
     if input_path:
         if not output_path:
             raise click.UsageError("--output is required with --input")
-        from classifiers.jsonl import classify_jsonl
+        from classifiers.jsonl import classify_jsonl, exit_code, summary_text
+        from store.linefile import SameFileError
 
-        stats = classify_jsonl(input_path, output_path, model=model, device=device, batch_size=batch_size, fast=fast)
-        console.print(f"{output_path}: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
-        return
+        try:
+            stats = classify_jsonl(input_path, output_path, model=model, device=device, batch_size=batch_size,
+                                   fast=fast)
+        except SameFileError as exc:
+            raise click.UsageError(str(exc)) from None
+        console.print(summary_text(stats, output_path), markup=False, highlight=False)
+        raise SystemExit(exit_code(stats, allow_skips))
     django()
     from classifiers.registry import load_classifier
     from store.models import Mention
