@@ -70,6 +70,13 @@ def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_
     from .pipeline import TrainPlan, clear_stages, run_training
 
     work = Path(work_dir)
+    if corrections:
+        from .data import CorrectionsFileError, load_corrections
+
+        try:
+            load_corrections(corrections)  # refuse a bad file before any stage is cleared or trained
+        except CorrectionsFileError as exc:
+            raise click.ClickException(str(exc)) from None
     if fresh:
         clear_stages(work, ("sentiment", "multitask", "topics"))
     if corrections or from_checkpoint:

@@ -31,6 +31,9 @@ REASONS = {
     "empty_text": "пустой text",
     "text_too_long": "text слишком длинный",
     "classifier_error": "классификатор не смог обработать строку",
+    "bad_sentiment": "sentiment не negative/neutral/positive/null",
+    "bad_topics": "topics не список кодов",
+    "no_label": "нет ни sentiment, ни topics",
 }
 
 
