@@ -70,16 +70,28 @@ def orders() -> None:
 
 @orders.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def orders_import(path: str) -> None:
-    """Upsert orders and customers from a CSV file (idempotent)."""
+@click.option("--dry-run", is_flag=True, help="Only say what would be created and updated; write nothing.")
+@click.option("--allow-skips", is_flag=True, help="Exit 0 even when some rows were skipped.")
+def orders_import(path: str, dry_run: bool, allow_skips: bool) -> None:
+    """Upsert orders and customers from a CSV export (idempotent; bad rows and conflicts are reported and skipped)."""
     django()
     from responders.services.orders import import_orders_csv
+    from responders.services.orders_csv import FileRefused
 
-    s = import_orders_csv(path)
-    console.print(f"Orders: {s.created} created, {s.updated} updated; {s.customers} new customers.")
+    try:
+        s = import_orders_csv(path, dry_run=dry_run)
+    except FileRefused as exc:
+        raise click.ClickException(f"{exc}; ничего не импортировано") from None
     for err in s.errors or []:
-        console.print(f"[red]{err}[/red]")
-    if s.errors:
+        console.print(err, markup=False, highlight=False, style="red", soft_wrap=True)
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted((s.skipped_by_reason or {}).items()))
+    verb = "было бы: " if dry_run else ""
+    console.print(f"Заказы ({s.detected['encoding']}, разделитель {s.detected['delimiter']!r}): прочитано строк "
+                  f"{s.read}; {verb}создано {s.created}, изменено {s.updated}, без изменений {s.unchanged}, "
+                  f"новых клиентов {s.customers}; пропущено {s.skipped}" + (f" ({reasons})" if reasons else "")
+                  + (". Пробный запуск: ничего не записано." if dry_run else "."), markup=False, highlight=False,
+                  soft_wrap=True)
+    if s.skipped and not allow_skips:
         sys.exit(1)
 
 
