@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Protocol
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DatabaseError, OperationalError, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 
 from responders.config import ResponderConfig
 from responders.models import Ticket, TicketOrderLink
@@ -123,6 +124,9 @@ ORDER_COLUMNS = ("order_number", "tracking_number", "customer_id", "customer_nam
                  "status", "created_at", "shipped_at", "delivered_at", "amount_rub")
 REQUIRED_COLUMNS = ("order_number", "customer_id", "created_at")
 CHUNK_ROWS = 500  # rows per transaction: the desk waits at most one chunk for the write lock
+# After each chunk on SQLite the importer leaves the write lock free this long: SQLite's busy handler polls a
+# waiting writer every 100 ms, so without a gap the desk would starve behind back-to-back chunks.
+SQLITE_PAUSE_S = 0.12
 ANONYMOUS_PREFIX = "~order:"  # a customer without an id in the export gets one of its own per order, never shared
 STATUS_LABELS = {label.lower(): value for value, label in Order.Status.choices}
 
@@ -372,8 +376,11 @@ def sync_orders(source: OrderSource, dry_run: bool = False, chunk_rows: int = CH
         _skip(stats, records[i].where, "conflict", conflicts[i])
     good = [r for i, r in enumerate(records) if i not in conflicts]
     planned: set[str] = set()
+    pause = SQLITE_PAUSE_S if connection.vendor == "sqlite" and not dry_run else 0.0
     for start in range(0, len(good), chunk_rows):
         _sync_chunk(good[start:start + chunk_rows], stats, dry_run, planned)
+        if pause and start + chunk_rows < len(good):
+            time.sleep(pause)
     stats.errors.sort(key=_line_of)
     return stats
 

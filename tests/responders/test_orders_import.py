@@ -119,3 +119,61 @@ def test_cli_reports_lines_and_exit_code():
     assert res.exit_code == 0 and Order.objects.count() == 1
     res = CliRunner().invoke(main, ["orders", "import", str(CORPUS / "binary.csv")])
     assert res.exit_code == 1 and "ничего не импортировано" in res.output and "Traceback" not in res.output
+
+
+def _big_export(path: Path, rows: int) -> Path:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("order_number,tracking_number,customer_id,customer_name,phone,city,status,created_at,amount_rub\n")
+        for i in range(rows):
+            c = i % 7919
+            fh.write(f'{20_000_000 + i},TR{i:09d}RU,C{c},Клиент {c},+7 900 {c:07d},Москва,delivered,'
+                     f'0{1 + i % 9}.11.2026 10:00,"{i % 99999} {i % 1000:03d},50"\n')
+    return path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_desk_answers_during_a_long_import(tmp_path):
+    """A moderator logs in, opens the queue and claims/releases a ticket again and again while another process
+    imports a big export. Desk writes wait at most 3 s for SQLite's lock here (30 s in production): an import
+    holding one long transaction made them fail with "database is locked"."""
+    import os
+    import subprocess
+    import sys
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test import Client
+
+    from tests.responders.claim_race import make_fixture
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the lock this guards against is SQLite's single writer")
+    rows = int(os.environ.get("OTKLIK_TEST_IMPORT_ROWS", "20000"))
+    ids, _ = make_fixture(1, 0)
+    user = get_user_model().objects.create_user("desk", password="pass-словно-длинный-1")
+    user.groups.add(Group.objects.get_or_create(name="moderator")[0])
+    csv_path = _big_export(tmp_path / "big.csv", rows)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}"}
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "otklik", "orders", "import", str(csv_path)], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    options = connection.settings_dict["OPTIONS"]
+    saved, options["timeout"] = options.get("timeout"), 3.0
+    connection.close()
+    statuses: list[int] = []
+    try:
+        while proc.poll() is None:
+            client = Client()
+            statuses.append(client.post("/login/", {"username": "desk", "password": "pass-словно-длинный-1"}).status_code)
+            statuses.append(client.get("/desk/").status_code)
+            statuses.append(client.post(f"/desk/tickets/{ids[0]}/do/claim/").status_code)
+            statuses.append(client.post(f"/desk/tickets/{ids[0]}/do/release/").status_code)
+    finally:
+        options["timeout"] = saved
+        out = proc.communicate(timeout=600)[0]
+    assert proc.returncode == 0, out
+    assert f"создано {rows}" in out
+    assert len(statuses) >= 20, "the import ended before the desk was exercised: raise OTKLIK_TEST_IMPORT_ROWS"
+    assert set(statuses) <= {200, 302}, statuses
+    assert Order.objects.count() == rows
