@@ -46,6 +46,7 @@ def manage(args: tuple[str, ...]) -> None:
 def demo(model: str | None, snapshot: str | None) -> None:
     """Run the offline demo batch over the bundled snapshot: crawl → classify → queue → report."""
     django()
+    preflight(reports=True)
     prefect_home()
     from flows.demo import demo_batch
     from otklik.summary import print_demo_summary
@@ -104,6 +105,7 @@ def classify(input_path, output_path, model, device, batch_size, fast, allow_ski
 def batch(sources_file: str | None, model: str | None, classify_batch_size: int, no_alerts: bool) -> None:
     """Run the hourly batch once: crawl → classify → route → index → alerts."""
     django()
+    preflight(reports=False)
     prefect_home()
     import json
 
@@ -119,6 +121,7 @@ def batch(sources_file: str | None, model: str | None, classify_batch_size: int,
 def serve(time_zone: str | None) -> None:
     """Serve the scheduled flows (hourly batch, SLA sweep, index sync, daily report) until stopped."""
     django()
+    preflight(reports=True)
     prefect_home()
     import os
 
@@ -133,6 +136,17 @@ def serve(time_zone: str | None) -> None:
     for _flow, name, cron, description in SCHEDULES:
         console.print(f"  {name:<14} {cron:<13} {description}")
     prefect_serve(*deployments(time_zone or settings.TIME_ZONE), print_starting_message=True)
+
+
+def preflight(reports: bool) -> None:
+    """Stop before any work when the database (or the reports folder) cannot be written."""
+    from django.conf import settings
+
+    from otklik.preflight import check_database_writable, check_writable_dir
+
+    check_database_writable()
+    if reports:
+        check_writable_dir(settings.OTKLIK["REPORTS_DIR"], "каталог отчётов")
 
 
 def _mount(module: str) -> None:
