@@ -79,6 +79,9 @@ def run_in_this_process(sources: list[dict], overrides: dict) -> dict:
     if os.environ.get("OTKLIK_SNAPSHOT_URL") and "OTKLIK_SNAPSHOT_URL" not in overrides:
         settings.set("OTKLIK_SNAPSHOT_URL", os.environ["OTKLIK_SNAPSHOT_URL"], priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    from store.faults import quiet_machine_faults
+
+    quiet_machine_faults()  # a full disk: one line per failed batch, not a traceback each
     locks, busy = _lock_sources([src["name"] for src in sources])
     process = CrawlerProcess(settings)
     crawlers = {}

@@ -21,7 +21,9 @@ def batch_flow(sources: list[str] | None = None, sources_file: str | None = None
                crawl_settings: dict | None = None, alerts: bool = True, classify_batch_size: int = 256) -> dict:
     """Run the whole pipeline once; return each stage's numbers."""
     enabled = sync_sources_task(sources_file or default_sources_file())
-    result = {"crawl": crawl_sources(sources or enabled, crawl_settings)}
+    names = sources if sources is not None else enabled
+    # no source to crawl (an empty sources file): crawl nothing, not every source the database still knows
+    result = {"crawl": crawl_sources(names, crawl_settings) if names else {}}
     result["classify"] = classify_task(model, classify_batch_size)
     result["route"] = route_task()
     index = index_sync_task(return_state=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from contextlib import contextmanager
 from datetime import datetime
 
 import click
@@ -52,7 +53,7 @@ def demo(model: str | None, snapshot: str | None) -> None:
     from otklik.summary import print_demo_summary
 
     started = datetime.now().astimezone()
-    with console.status("Running the demo batch (crawl → classify → queue → report)…"):
+    with console.status("Running the demo batch (crawl → classify → queue → report)…"), machine_faults():
         result = demo_batch(snapshot_dir=snapshot, model=model)
     print_demo_summary(console, result, started)
 
@@ -111,8 +112,9 @@ def batch(sources_file: str | None, model: str | None, classify_batch_size: int,
 
     from flows.batch import batch_flow
 
-    result = batch_flow(sources_file=sources_file, model=model, alerts=not no_alerts,
-                        classify_batch_size=classify_batch_size)
+    with machine_faults():
+        result = batch_flow(sources_file=sources_file, model=model, alerts=not no_alerts,
+                            classify_batch_size=classify_batch_size)
     console.print_json(json.dumps(result, default=str))
 
 
@@ -136,6 +138,23 @@ def serve(time_zone: str | None) -> None:
     for _flow, name, cron, description in SCHEDULES:
         console.print(f"  {name:<14} {cron:<13} {description}")
     prefect_serve(*deployments(time_zone or settings.TIME_ZONE), print_starting_message=True)
+
+
+@contextmanager
+def machine_faults():
+    """Turn a full disk or a read-only file met mid-run into one line (other errors keep their traceback)."""
+    from otklik.clitools import database_label
+    from store.faults import machine_fault, quiet_machine_faults
+
+    quiet_machine_faults("prefect", "prefect.flow_runs", "prefect.task_runs")
+    try:
+        yield
+    except Exception as exc:
+        fault = machine_fault(exc, database_label())
+        if fault is None:
+            raise
+        raise click.ClickException(f"{fault}. Работа остановлена; исправьте причину и запустите снова: "
+                                   "повтор доделает её, ничего не повторив дважды.") from None
 
 
 def preflight(reports: bool) -> None:

@@ -46,6 +46,8 @@ def prefect_home(start_server: bool = True) -> None:
     os.environ.setdefault("PREFECT_HOME", str(home() / "prefect"))
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # the first start creates Prefect's own database: on a busy machine that takes longer than Prefect's 20 s
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     check_writable_dir(os.environ["PREFECT_HOME"], "каталог Prefect (PREFECT_HOME)")
     if start_server and not os.environ.get("PREFECT_API_URL"):
         start_guarded_prefect_server()
