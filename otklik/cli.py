@@ -119,6 +119,21 @@ def batch(sources_file: str | None, model: str | None, classify_batch_size: int,
 
 
 @main.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def backup(file: str | None) -> None:
+    """Copy the SQLite database consistently while the desk and the batch run (default: var/backups/…)."""
+    django()
+    from store.services.backup import BackupError, backup_database
+
+    try:
+        r = backup_database(file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"Резервная копия: {r.path} ({r.bytes // 1024} КБ, таблиц {r.tables}, упоминаний {r.mentions}); "
+                  "проверка целостности пройдена.", markup=False, highlight=False, soft_wrap=True)
+
+
+@main.command()
 @click.option("--time-zone", default=None, help="Time zone of the cron schedules (default: OTKLIK_TIME_ZONE).")
 def serve(time_zone: str | None) -> None:
     """Serve the scheduled flows (hourly batch, SLA sweep, index sync, daily report) until stopped."""
