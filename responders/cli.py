@@ -1,9 +1,10 @@
 """`otklik route`, `queue`, `desk`, `orders`, `templates`, `ticket`, `sla`, `outbox`, `assign`, `csat`, `metrics`,
-`corrections` and `users`."""
+`corrections`, `users` and `customers`."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from rich.table import Table
@@ -394,4 +395,48 @@ def users_add(name: str, role: str, email: str, password: str) -> None:
     console.print(f"{'Created' if created else 'Updated'} {name} ({role}).")
 
 
-COMMANDS = [route, queue, desk, orders, templates, ticket, sla, outbox, assign, csat, metrics, corrections, users]
+@click.group()
+def customers() -> None:
+    """A customer's personal data on request (152-FZ): export it or erase it."""
+
+
+@customers.command("export")
+@click.argument("customer_id")
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="JSON file (default: print it).")
+def customers_export(customer_id: str, output: str | None) -> None:
+    """Everything stored about the customer with this id (the order system's customer id), as JSON."""
+    django()
+    from responders.services.privacy import export_json
+
+    try:
+        text = export_json(customer_id)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        console.print(f"Данные клиента {customer_id} записаны в {output}.", markup=False, highlight=False)
+    else:
+        click.echo(text)
+
+
+@customers.command("forget")
+@click.argument("customer_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def customers_forget(customer_id: str, yes: bool) -> None:
+    """Erase the customer's name, phone and e-mail everywhere (mentions, replies, search index); keep counts."""
+    django()
+    from responders.services.privacy import forget_customer
+
+    if not yes:
+        click.confirm(f"Удалить персональные данные клиента {customer_id} без возможности восстановления?", abort=True)
+    try:
+        r = forget_customer(customer_id)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"Клиент {customer_id}: персональные данные удалены; очищено упоминаний {r.mentions}, ответов "
+                  f"{r.replies}, связей с заказами {r.links}, отзывов CSAT {r.surveys}, записей аудита "
+                  f"{r.audit_entries}. Заказы и обращения сохранены без персональных данных.",
+                  markup=False, highlight=False, soft_wrap=True)
+
+
+COMMANDS = [route, queue, desk, orders, customers, templates, ticket, sla, outbox, assign, csat, metrics, corrections, users]

@@ -313,6 +313,8 @@ def _upsert(rec: OrderRecord, customers: dict, orders: dict, stats: ImportStats,
     key = _customer_key(rec)
     customer = customers.get(key) if key else None
     wanted = {"name": rec.customer_name, "phone": rec.phone, "email": rec.email, "city": rec.city}
+    if customer is not None and customer.forgotten_at is not None:  # erased on request: never brought back
+        wanted.update(name="", phone="", email="")
     new_customer = bool(key) and customer is None and key not in planned
     if key and customer is None and not dry_run:
         customer = Customer.objects.create(external_id=key, **wanted)
