@@ -49,8 +49,11 @@ def prefect_home(start_server: bool = True) -> None:
     # the first start creates Prefect's own database: on a busy machine that takes longer than Prefect's 20 s
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     check_writable_dir(os.environ["PREFECT_HOME"], "каталог Prefect (PREFECT_HOME)")
-    if start_server and not os.environ.get("PREFECT_API_URL"):
-        start_guarded_prefect_server()
+    if start_server:
+        from prefect.settings import PREFECT_API_URL
+
+        if not PREFECT_API_URL.value():  # also set by a profile or a test harness, not only the environment
+            start_guarded_prefect_server()
 
 
 def start_guarded_prefect_server() -> None:
