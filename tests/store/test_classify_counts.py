@@ -9,8 +9,6 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
-
 from store.models import Classification, Mention
 from tests.factories import source
 
@@ -18,10 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ROWS, RUNS = 2000, 3
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_classify_counts_add_up():
-    from django.db import connection
-
+def test_concurrent_classify_counts_add_up(shared_db):
     from store.text import content_hash
 
     src = source()
@@ -29,8 +24,7 @@ def test_concurrent_classify_counts_add_up():
     Mention.objects.bulk_create([
         Mention(source=src, external_id=f"m{i}", text=f"Курьер опоздал на {i} минут, посылка мятая",
                 posted_at=posted, content_hash=content_hash(f"m{i}")) for i in range(ROWS)])
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}"} \
-        if connection.vendor == "sqlite" else dict(os.environ)
+    env = dict(os.environ)  # shared_db points DATABASE_URL at the test database
     cmd = [sys.executable, "-m", "otklik", "classify", "--model", "rules", "--batch-size", "16"]
     procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(RUNS)]
