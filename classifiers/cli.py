@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .jsonl import classify_jsonl
+from .jsonl import classify_jsonl, exit_code
 
 DEFAULT_WORK_DIR = Path("var") / "train"
 
@@ -72,6 +72,13 @@ def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_
     from .pipeline import TrainPlan, clear_stages, run_training
 
     work = Path(work_dir)
+    if corrections:
+        from .data import CorrectionsFileError, load_corrections
+
+        try:
+            load_corrections(corrections)  # refuse a bad file before any stage is cleared or trained
+        except CorrectionsFileError as exc:
+            raise click.ClickException(str(exc)) from None
     if fresh:
         clear_stages(work, ("sentiment", "multitask", "topics"))
     if corrections or from_checkpoint:
@@ -188,10 +195,17 @@ def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, work_dir):
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--batch-size", type=int, default=64, show_default=True)
 @click.option("--fast", is_flag=True, help="Use the distilled ONNX student (classifiers/models/fast).")
-def classify_cmd(input_path, output_path, model, device, batch_size, fast):
-    """Classify a JSON Lines file of {id, text} into sentiment + topics."""
-    stats = classify_jsonl(input_path, output_path, model=model, device=device, batch_size=batch_size, fast=fast)
+@click.option("--allow-skips", is_flag=True, help="Exit 0 even when some lines were skipped.")
+def classify_cmd(input_path, output_path, model, device, batch_size, fast, allow_skips):
+    """Classify a JSON Lines file of {id, text} into sentiment + topics (prints the summary as JSON)."""
+    from store.linefile import SameFileError
+
+    try:
+        stats = classify_jsonl(input_path, output_path, model=model, device=device, batch_size=batch_size, fast=fast)
+    except SameFileError as exc:
+        raise click.UsageError(str(exc)) from None
     click.echo(json.dumps(stats, ensure_ascii=False))
+    raise SystemExit(exit_code(stats, allow_skips))
 
 
 # `otklik classify` itself lives in otklik/cli.py (files and stored mentions); it calls classify_jsonl.

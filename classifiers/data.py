@@ -114,6 +114,42 @@ def load_logistics(split: str, directory: Path | None = None, known_codes: Itera
     return out
 
 
+class CorrectionsFileError(ValueError):
+    """A corrections file with bad lines: training refuses the whole file before it starts (all-or-nothing)."""
+
+    def __init__(self, path: str | Path, bad: list):
+        self.path, self.bad = Path(path), bad
+        shown = "\n".join(b.message() for b in bad[:20])
+        more = f"\n… и ещё {len(bad) - 20}" if len(bad) > 20 else ""
+        super().__init__(f"{path}: {len(bad)} плохих строк, обучение не начато; исправьте их:\n{shown}{more}")
+
+
+def _correction(lineno: int, r: dict, known: set[str] | None):
+    """One correction row, or the BadLine saying why the line is not one."""
+    from store.linefile import BadLine, is_valid_unicode
+
+    text = r.get("text")
+    if text is None:
+        return BadLine(lineno, "missing_text")
+    if not isinstance(text, str):
+        return BadLine(lineno, "text_not_string")
+    if not is_valid_unicode(text):
+        return BadLine(lineno, "bad_unicode", "в text")
+    if not text.strip():
+        return BadLine(lineno, "empty_text")
+    sentiment, topics = r.get("sentiment"), r.get("topics")
+    if sentiment is not None and sentiment not in SENTIMENTS:
+        return BadLine(lineno, "bad_sentiment", repr(sentiment)[:40])
+    if topics is not None and not (isinstance(topics, list) and all(isinstance(t, str) for t in topics)):
+        return BadLine(lineno, "bad_topics")
+    if sentiment is None and topics is None:
+        return BadLine(lineno, "no_label")
+    if topics is not None and known is not None:
+        topics = [t for t in topics if t in known]
+    return {"id": r.get("id"), "text": text.strip(), "sentiment": sentiment, "topics": topics,
+            "domain": "corrections", "source": "corrections"}
+
+
 def load_corrections(path: str | Path, known_codes: Iterable[str] | None = None) -> list[dict]:
     """Moderator corrections exported from the desk, one JSON object a line.
 
@@ -127,21 +163,18 @@ def load_corrections(path: str | Path, known_codes: Iterable[str] | None = None)
     topics); `topics` is the complete corrected list of taxonomy codes (an empty list means
     "none of the topics"; a missing/null `topics` means "topics not reviewed"). Unknown topic
     codes are dropped. Corrections are trained on with extra weight and never evaluated on.
+    All or nothing: any bad line (not JSON, no text, an unknown sentiment, neither label, …) raises
+    `CorrectionsFileError` naming every bad line; blank lines are ignored.
     """
+    from store.linefile import BadLine, read_jsonl_lines
+
     known = set(known_codes) if known_codes is not None else None
-    out = []
-    for r in read_jsonl(path):
-        text = (r.get("text") or "").strip()
-        if not text:
-            continue
-        topics = r.get("topics")
-        if topics is not None and known is not None:
-            topics = [t for t in topics if t in known]
-        sentiment = r.get("sentiment") if r.get("sentiment") in SENTIMENTS else None
-        if sentiment is None and topics is None:
-            continue
-        out.append({"id": r.get("id"), "text": text, "sentiment": sentiment, "topics": topics,
-                    "domain": "corrections", "source": "corrections"})
+    out, bad = [], []
+    for entry in read_jsonl_lines(path):
+        row = entry if isinstance(entry, BadLine) else _correction(*entry, known)
+        (bad if isinstance(row, BadLine) else out).append(row)
+    if bad:
+        raise CorrectionsFileError(path, bad)
     return out
 
 

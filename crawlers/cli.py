@@ -65,7 +65,9 @@ def crawl(sources: tuple[str, ...], sources_file: str | None, due: bool) -> None
     table = Table("source", "pages", "new", "copies", "known", "quarantined", "retries", "result", title="Crawl")
     for name, s in sorted(stats.per_source.items()):
         counts = (str(s.get(k, 0)) for k in ("pages", "new", "near_duplicate", "repeat", "quarantined", "retries"))
-        table.add_row(name, *counts, "ok" if s.get("ok") else "[red]failed, state kept[/red]")
+        result = ("ok" if s.get("ok") else "[yellow]busy: another run is crawling it[/yellow]" if s.get("busy")
+                  else "[red]failed, state kept[/red]")
+        table.add_row(name, *counts, result)
     console.print(table)
     fail_if_sources_failed(stats.per_source)
 

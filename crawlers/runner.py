@@ -38,7 +38,7 @@ def crawl(sources: list[dict], settings: dict | None = None, timeout: float = 36
     """Crawl the given sources ({name, kind, config, state}) in a child process and return its stats."""
     ctx = mp.get_context("spawn")
     queue: mp.Queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(sources, settings or {}, queue), daemon=False)
+    proc = ctx.Process(target=_child, args=(sources, settings or {}, queue, os.getpid()), daemon=False)
     proc.start()
     try:
         result = queue.get(timeout=timeout)
@@ -52,7 +52,11 @@ def crawl(sources: list[dict], settings: dict | None = None, timeout: float = 36
     return CrawlStats(per_source=result["per_source"])
 
 
-def _child(sources: list[dict], overrides: dict, queue) -> None:
+def _child(sources: list[dict], overrides: dict, queue, parent_pid: int | None = None) -> None:
+    if parent_pid is not None:
+        from store.processes import die_with_parent
+
+        die_with_parent(parent_pid)  # a SIGKILLed batch must not leave its crawl running
     try:
         queue.put(run_in_this_process(sources, overrides))
     except BaseException as exc:  # noqa: BLE001 - report every failure to the parent
@@ -76,11 +80,16 @@ def run_in_this_process(sources: list[dict], overrides: dict) -> dict:
         settings.set("OTKLIK_SNAPSHOT_URL", os.environ["OTKLIK_SNAPSHOT_URL"], priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     from crawlers.redact import Redactor, install_log_redaction
+    from store.faults import quiet_machine_faults
 
     install_log_redaction(Redactor(src["config"]["token_env"] for src in sources if (src.get("config") or {}).get("token_env")))
+    quiet_machine_faults()  # a full disk: one line per failed batch, not a traceback each
+    locks, busy = _lock_sources([src["name"] for src in sources])
     process = CrawlerProcess(settings)
     crawlers = {}
     for src in sources:
+        if src["name"] in busy:
+            continue
         spider_cls = SPIDERS[src["kind"]]
         crawler = process.create_crawler(spider_cls)
         crawlers[src["name"]] = crawler
@@ -97,4 +106,31 @@ def run_in_this_process(sources: list[dict], overrides: dict) -> dict:
         per_source[name]["retries"] = int(stats.get("retry/count", 0))
         per_source[name]["ok"] = int(bool(stats.get("otklik/ok", False)))
         per_source[name]["status"] = str(stats.get("otklik/status", ""))
+    for name in busy:
+        per_source[name] = {**{k: 0 for k in COUNTERS}, "pages": 0, "errors": 0, "failed_pages": 0, "retries": 0,
+                            "ok": 0, "busy": 1, "status": "занят: этот источник уже обходит другой процесс"}
+    for fh in locks:
+        fh.close()
     return {"per_source": per_source}
+
+
+def _lock_sources(names: list[str]) -> tuple[list, set[str]]:
+    """Take each source's crawl lock ($OTKLIK_HOME/locks/crawl-<source>.lock); the busy ones are left out.
+
+    The lock is held by this (crawling) process, so the kernel frees it when the process ends in any way.
+    """
+    import hashlib
+
+    from store.paths import home
+    from store.processes import try_lock
+
+    locks, busy = [], set()
+    for name in names:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:80]
+        digest = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        fh = try_lock(home() / "locks" / f"crawl-{safe}-{digest}.lock")
+        if fh is None:
+            busy.add(name)
+        else:
+            locks.append(fh)
+    return locks, busy

@@ -27,7 +27,8 @@ def batch_flow(sources: list[str] | None = None, sources_file: str | None = None
     (all enabled ones with due_only=False).
     """
     enabled = sync_sources_task(sources_file or default_sources_file())
-    names = sources or (due_sources_task(enabled) if due_only else enabled)
+    # no source to crawl (an empty sources file): crawl nothing, not every source the database still knows
+    names = sources if sources is not None else (due_sources_task(enabled) if due_only else enabled)
     result = {"crawl": crawl_sources(names, crawl_settings) if names else {}}
     result["classify"] = classify_task(model, classify_batch_size)
     result["route"] = route_task()

@@ -11,15 +11,18 @@ PERMANENT_MARKERS = ("unable to open database file", "no such table", "password 
 
 def is_transient(exc: BaseException) -> bool:
     """True for errors a retry can fix: a locked or unreachable database or search index, a network hiccup, a dead
-    child process. A missing database file or table, or a refused login, is permanent."""
+    child process. A missing database file or table, a refused login, a full disk or a read-only file is
+    permanent."""
     from django.db import InterfaceError, OperationalError
 
     from crawlers.runner import CrawlFailed
     from search.query import BackendUnavailable
 
+    from store.faults import is_machine_fault
+
     message = str(exc).lower()
-    if any(m in message for m in PERMANENT_MARKERS):
-        return False
+    if any(m in message for m in PERMANENT_MARKERS) or is_machine_fault(exc):
+        return False  # a full disk or a read-only file stays so until a person fixes it
     if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, TimeoutError, BackendUnavailable)):
         return True
     if isinstance(exc, CrawlFailed):

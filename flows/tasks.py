@@ -76,7 +76,8 @@ def import_orders_task(path: str) -> dict:
     from responders.services.orders import import_orders_csv
 
     stats = import_orders_csv(path)
-    return {"created": stats.created, "updated": stats.updated, "errors": len(stats.errors or [])}
+    return {"read": stats.read, "created": stats.created, "updated": stats.updated, "unchanged": stats.unchanged,
+            "skipped": stats.skipped, "errors": len(stats.errors or [])}
 
 
 @task(cache_policy=NO_CACHE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from contextlib import contextmanager
 from datetime import datetime
 
 import click
@@ -46,12 +47,13 @@ def manage(args: tuple[str, ...]) -> None:
 def demo(model: str | None, snapshot: str | None) -> None:
     """Run the offline demo batch over the bundled snapshot: crawl → classify → queue → report."""
     django()
+    preflight(reports=True)
     prefect_home()
     from flows.demo import demo_batch
     from otklik.summary import print_demo_summary
 
     started = datetime.now().astimezone()
-    with console.status("Running the demo batch (crawl → classify → queue → report)…"):
+    with console.status("Running the demo batch (crawl → classify → queue → report)…"), machine_faults():
         result = demo_batch(snapshot_dir=snapshot, model=model)
     print_demo_summary(console, result, started)
 
@@ -64,16 +66,22 @@ def demo(model: str | None, snapshot: str | None) -> None:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto")
 @click.option("--batch-size", type=int, default=64, show_default=True)
 @click.option("--fast", is_flag=True, help="Use the distilled fast model.")
-def classify(input_path, output_path, model, device, batch_size, fast) -> None:
+@click.option("--allow-skips", is_flag=True, help="Exit 0 even when some lines of --input were skipped.")
+def classify(input_path, output_path, model, device, batch_size, fast, allow_skips) -> None:
     """Classify sentiment and topics: a JSONL file, or every stored mention not yet classified."""
     if input_path:
         if not output_path:
             raise click.UsageError("--output is required with --input")
-        from classifiers.jsonl import classify_jsonl
+        from classifiers.jsonl import classify_jsonl, exit_code, summary_text
+        from store.linefile import SameFileError
 
-        stats = classify_jsonl(input_path, output_path, model=model, device=device, batch_size=batch_size, fast=fast)
-        console.print(f"{output_path}: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
-        return
+        try:
+            stats = classify_jsonl(input_path, output_path, model=model, device=device, batch_size=batch_size,
+                                   fast=fast)
+        except SameFileError as exc:
+            raise click.UsageError(str(exc)) from None
+        console.print(summary_text(stats, output_path), markup=False, highlight=False)
+        raise SystemExit(exit_code(stats, allow_skips))
     django()
     from classifiers.registry import load_classifier
     from store.models import Mention
@@ -98,13 +106,15 @@ def classify(input_path, output_path, model, device, batch_size, fast) -> None:
 def batch(sources_file: str | None, model: str | None, classify_batch_size: int, no_alerts: bool) -> None:
     """Run the hourly batch once: crawl → classify → route → index → alerts."""
     django()
+    preflight(reports=False)
     prefect_home()
     import json
 
     from flows.batch import batch_flow
 
-    result = batch_flow(sources_file=sources_file, model=model, alerts=not no_alerts,
-                        classify_batch_size=classify_batch_size)
+    with machine_faults():
+        result = batch_flow(sources_file=sources_file, model=model, alerts=not no_alerts,
+                            classify_batch_size=classify_batch_size)
     console.print_json(json.dumps(result, default=str))
     from crawlers.cli import fail_if_sources_failed
 
@@ -112,10 +122,26 @@ def batch(sources_file: str | None, model: str | None, classify_batch_size: int,
 
 
 @main.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def backup(file: str | None) -> None:
+    """Copy the SQLite database consistently while the desk and the batch run (default: var/backups/…)."""
+    django()
+    from store.services.backup import BackupError, backup_database
+
+    try:
+        r = backup_database(file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"Резервная копия: {r.path} ({r.bytes // 1024} КБ, таблиц {r.tables}, упоминаний {r.mentions}); "
+                  "проверка целостности пройдена.", markup=False, highlight=False, soft_wrap=True)
+
+
+@main.command()
 @click.option("--time-zone", default=None, help="Time zone of the cron schedules (default: OTKLIK_TIME_ZONE).")
 def serve(time_zone: str | None) -> None:
     """Serve the scheduled flows (hourly batch, SLA sweep, index sync, daily report) until stopped."""
     django()
+    preflight(reports=True)
     prefect_home()
     import os
 
@@ -130,6 +156,34 @@ def serve(time_zone: str | None) -> None:
     for _flow, name, cron, description in SCHEDULES:
         console.print(f"  {name:<14} {cron:<13} {description}")
     prefect_serve(*deployments(time_zone or settings.TIME_ZONE), print_starting_message=True)
+
+
+@contextmanager
+def machine_faults():
+    """Turn a full disk or a read-only file met mid-run into one line (other errors keep their traceback)."""
+    from otklik.clitools import database_label
+    from store.faults import machine_fault, quiet_machine_faults
+
+    quiet_machine_faults("prefect", "prefect.flow_runs", "prefect.task_runs")
+    try:
+        yield
+    except Exception as exc:
+        fault = machine_fault(exc, database_label())
+        if fault is None:
+            raise
+        raise click.ClickException(f"{fault}. Работа остановлена; исправьте причину и запустите снова: "
+                                   "повтор доделает её, ничего не повторив дважды.") from None
+
+
+def preflight(reports: bool) -> None:
+    """Stop before any work when the database (or the reports folder) cannot be written."""
+    from django.conf import settings
+
+    from otklik.preflight import check_database_writable, check_writable_dir
+
+    check_database_writable()
+    if reports:
+        check_writable_dir(settings.OTKLIK["REPORTS_DIR"], "каталог отчётов")
 
 
 def _mount(module: str) -> None:

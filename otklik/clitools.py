@@ -36,10 +36,37 @@ def database_label() -> str:
     return f"({connection.vendor}) {where}{conf.get('NAME')}"
 
 
-def prefect_home() -> None:
-    """Keep Prefect's local state beside Otklik's unless the user points Prefect elsewhere."""
+def prefect_home(start_server: bool = True) -> None:
+    """Keep Prefect's local state beside Otklik's unless the user points Prefect elsewhere; without
+    PREFECT_API_URL, start Prefect's temporary API server now, guarded so it ends with this process even on
+    SIGKILL (store.processes.guard)."""
+    from otklik.preflight import check_writable_dir
     from store.paths import home
 
     os.environ.setdefault("PREFECT_HOME", str(home() / "prefect"))
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # the first start creates Prefect's own database: on a busy machine that takes longer than Prefect's 20 s
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    check_writable_dir(os.environ["PREFECT_HOME"], "каталог Prefect (PREFECT_HOME)")
+    if start_server:
+        from prefect.settings import PREFECT_API_URL
+
+        if not PREFECT_API_URL.value():  # also set by a profile or a test harness, not only the environment
+            start_guarded_prefect_server()
+
+
+def start_guarded_prefect_server() -> None:
+    """Start the temporary Prefect API server that flows would start anyway, and guard its process."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    from store.processes import guard
+
+    server = SubprocessASGIServer()
+    try:
+        server.start()
+    except Exception as exc:  # noqa: BLE001 - Prefect's message buries the cause under the server's output
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(f"временный сервер Prefect не запустился: {first[:300]}") from None
+    if server.server_process is not None:
+        guard(server.server_process.pid)

@@ -1,9 +1,10 @@
 """`otklik route`, `queue`, `desk`, `orders`, `templates`, `ticket`, `sla`, `outbox`, `assign`, `csat`, `metrics`,
-`corrections` and `users`."""
+`corrections`, `users` and `customers`."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from rich.table import Table
@@ -70,16 +71,28 @@ def orders() -> None:
 
 @orders.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def orders_import(path: str) -> None:
-    """Upsert orders and customers from a CSV file (idempotent)."""
+@click.option("--dry-run", is_flag=True, help="Only say what would be created and updated; write nothing.")
+@click.option("--allow-skips", is_flag=True, help="Exit 0 even when some rows were skipped.")
+def orders_import(path: str, dry_run: bool, allow_skips: bool) -> None:
+    """Upsert orders and customers from a CSV export (idempotent; bad rows and conflicts are reported and skipped)."""
     django()
     from responders.services.orders import import_orders_csv
+    from responders.services.orders_csv import FileRefused
 
-    s = import_orders_csv(path)
-    console.print(f"Orders: {s.created} created, {s.updated} updated; {s.customers} new customers.")
+    try:
+        s = import_orders_csv(path, dry_run=dry_run)
+    except FileRefused as exc:
+        raise click.ClickException(f"{exc}; ничего не импортировано") from None
     for err in s.errors or []:
-        console.print(f"[red]{err}[/red]")
-    if s.errors:
+        console.print(err, markup=False, highlight=False, style="red", soft_wrap=True)
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted((s.skipped_by_reason or {}).items()))
+    verb = "было бы: " if dry_run else ""
+    console.print(f"Заказы ({s.detected['encoding']}, разделитель {s.detected['delimiter']!r}): прочитано строк "
+                  f"{s.read}; {verb}создано {s.created}, изменено {s.updated}, без изменений {s.unchanged}, "
+                  f"новых клиентов {s.customers}; пропущено {s.skipped}" + (f" ({reasons})" if reasons else "")
+                  + (". Пробный запуск: ничего не записано." if dry_run else "."), markup=False, highlight=False,
+                  soft_wrap=True)
+    if s.skipped and not allow_skips:
         sys.exit(1)
 
 
@@ -382,4 +395,48 @@ def users_add(name: str, role: str, email: str, password: str) -> None:
     console.print(f"{'Created' if created else 'Updated'} {name} ({role}).")
 
 
-COMMANDS = [route, queue, desk, orders, templates, ticket, sla, outbox, assign, csat, metrics, corrections, users]
+@click.group()
+def customers() -> None:
+    """A customer's personal data on request (152-FZ): export it or erase it."""
+
+
+@customers.command("export")
+@click.argument("customer_id")
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="JSON file (default: print it).")
+def customers_export(customer_id: str, output: str | None) -> None:
+    """Everything stored about the customer with this id (the order system's customer id), as JSON."""
+    django()
+    from responders.services.privacy import export_json
+
+    try:
+        text = export_json(customer_id)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        console.print(f"Данные клиента {customer_id} записаны в {output}.", markup=False, highlight=False)
+    else:
+        click.echo(text)
+
+
+@customers.command("forget")
+@click.argument("customer_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def customers_forget(customer_id: str, yes: bool) -> None:
+    """Erase the customer's name, phone and e-mail everywhere (mentions, replies, search index); keep counts."""
+    django()
+    from responders.services.privacy import forget_customer
+
+    if not yes:
+        click.confirm(f"Удалить персональные данные клиента {customer_id} без возможности восстановления?", abort=True)
+    try:
+        r = forget_customer(customer_id)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"Клиент {customer_id}: персональные данные удалены; очищено упоминаний {r.mentions}, ответов "
+                  f"{r.replies}, связей с заказами {r.links}, отзывов CSAT {r.surveys}, записей аудита "
+                  f"{r.audit_entries}. Заказы и обращения сохранены без персональных данных.",
+                  markup=False, highlight=False, soft_wrap=True)
+
+
+COMMANDS = [route, queue, desk, orders, customers, templates, ticket, sla, outbox, assign, csat, metrics, corrections, users]

@@ -130,6 +130,8 @@ class Customer(models.Model):
     phone = models.CharField(max_length=32, blank=True, db_index=True, help_text="Digits only, 7XXXXXXXXXX")
     email = models.EmailField(blank=True, db_index=True)
     city = models.CharField(max_length=100, blank=True)
+    forgotten_at = models.DateTimeField(
+        null=True, blank=True, help_text="Personal data erased on request (otklik customers forget); imports keep it so")
 
     def __str__(self) -> str:
         return self.name or self.external_id

@@ -124,7 +124,18 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
+    # Served over HTTPS behind a TLS-terminating proxy (nginx, a load balancer) that sets X-Forwarded-Proto and
+    # strips it from clients; docs/reliability.md, "Production settings".
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    if os.environ.get("OTKLIK_TLS_PROXY", "1") == "1":
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("OTKLIK_SSL_REDIRECT", "1") == "1"
+    SECURE_HSTS_SECONDS = int(os.environ.get("OTKLIK_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("OTKLIK_HSTS_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("OTKLIK_HSTS_PRELOAD", "0") == "1"
+    if not SECURE_HSTS_PRELOAD:
+        # Joining browsers' preload list is the domain owner's decision (hstspreload.org), not a default.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 EMAIL_BACKEND = os.environ.get("OTKLIK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("OTKLIK_FROM_EMAIL", "otklik@localhost")

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import csv
 import re
+import time
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
-from django.db import transaction
-from django.utils.dateparse import parse_datetime
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import DatabaseError, OperationalError, connection, transaction
 
 from responders.config import ResponderConfig
 from responders.models import Ticket, TicketOrderLink
+from responders.services.orders_csv import RowError, parse_amount, parse_datetime_ru, read_rows
 from store.models import Customer, Order
 from store.services.audit import record
 
@@ -117,20 +120,39 @@ def link_orders(ticket: Ticket, cfg: ResponderConfig) -> list[TicketOrderLink]:
     return links
 
 
-ORDER_COLUMNS = ("order_number", "customer_id")
+ORDER_COLUMNS = ("order_number", "tracking_number", "customer_id", "customer_name", "phone", "email", "city",
+                 "status", "created_at", "shipped_at", "delivered_at", "amount_rub")
+REQUIRED_COLUMNS = ("order_number", "customer_id", "created_at")
+CHUNK_ROWS = 500  # rows per transaction: the desk waits at most one chunk for the write lock
+# After each chunk on SQLite the importer leaves the write lock free this long: SQLite's busy handler polls a
+# waiting writer every 100 ms, so without a gap the desk would starve behind back-to-back chunks.
+SQLITE_PAUSE_S = 0.12
+ANONYMOUS_PREFIX = "~order:"  # a customer without an id in the export gets one of its own per order, never shared
+STATUS_LABELS = {label.lower(): value for value, label in Order.Status.choices}
 
 
 @dataclass
 class ImportStats:
+    """What an import did (or, with dry_run, would do); `errors` are "строка N: …" lines, conflicts included."""
+
+    read: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     customers: int = 0
     errors: list[str] | None = None
+    skipped_by_reason: dict | None = None
+    dry_run: bool = False
+    detected: dict | None = None
+
+    @property
+    def skipped(self) -> int:
+        return sum((self.skipped_by_reason or {}).values())
 
 
 @dataclass(frozen=True)
 class OrderRecord:
-    """One order as an order system reports it (the fields Otklik stores)."""
+    """One order as an order system reports it (the fields Otklik stores); `where` names it in errors."""
 
     order_number: str
     customer_id: str
@@ -144,6 +166,7 @@ class OrderRecord:
     amount: Decimal | None = None
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
+    where: str = ""
 
 
 class OrderSource(Protocol):
@@ -160,88 +183,219 @@ class OrderSource(Protocol):
     def lookup(self, reference: str) -> OrderRecord | None: ...
 
 
-def _dt(value: str | None) -> datetime | None:
-    return parse_datetime(value) if value else None
+def _text(row: dict, column: str, limit: int) -> str:
+    value = row.get(column) or ""
+    if "\x00" in value:
+        raise RowError(f"{column}: недопустимый символ NUL")
+    if len(value) > limit:
+        raise RowError(f"{column}: длиннее {limit} символов")
+    return value
 
 
 class CsvOrderSource:
     """Orders from a CSV export. Columns: order_number, tracking_number, customer_id, customer_name, phone,
-    email, city, status, created_at, shipped_at, delivered_at, amount_rub (order_number, customer_id required)."""
+    email, city, status, created_at, shipped_at, delivered_at, amount_rub (order_number, customer_id and
+    created_at required; an empty customer_id is allowed). UTF-8 or windows-1251, comma, semicolon or tab;
+    dates ISO 8601 or 01.11.2026 [10:00] (without a zone: in OTKLIK_TIME_ZONE); amounts "12 990,00" or
+    "12990.00". A file that cannot be read at all raises `FileRefused` before anything is written."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, time_zone: str | None = None):
+        from django.conf import settings
+
         self.path = Path(path)
-        with open(self.path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in ORDER_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-            self.rows = list(reader)
+        self.tz = time_zone or settings.TIME_ZONE
+        self.rows, self.detected = read_rows(self.path, ORDER_COLUMNS, REQUIRED_COLUMNS)
 
-    def _record(self, row: dict) -> OrderRecord:
-        created_at = _dt(row.get("created_at"))
-        if not row.get("order_number") or created_at is None:
-            raise ValueError("order_number and created_at are required")
-        status = row.get("status") or "created"
+    def _record(self, row: dict, where: str = "") -> OrderRecord:
+        if "__error__" in row:
+            raise RowError(row["__error__"])
+        order_number = _text(row, "order_number", 64)
+        if not order_number:
+            raise RowError("order_number: пусто")
+        created_at = parse_datetime_ru(row.get("created_at", ""), "created_at", self.tz)
+        if created_at is None:
+            raise RowError("created_at: пусто")
+        status = (row.get("status") or "created").strip()
+        status = STATUS_LABELS.get(status.lower(), status)
         if status not in Order.Status.values:
-            raise ValueError(f"unknown status {status!r}")
+            raise RowError(f"status: неизвестный статус {status[:40]!r}")
+        email = _text(row, "email", 254).lower()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                raise RowError(f"email: не адрес {email[:60]!r}") from None
+        phone = normalize_phone(_text(row, "phone", 64))
+        if len(phone) > 32:
+            raise RowError("phone: длиннее 32 цифр")
         return OrderRecord(
-            order_number=row["order_number"], customer_id=row["customer_id"], created_at=created_at, status=status,
-            tracking_number=row.get("tracking_number") or None, customer_name=row.get("customer_name") or "",
-            phone=row.get("phone") or "", email=row.get("email") or "", city=row.get("city") or "",
-            amount=Decimal(row["amount_rub"]) if row.get("amount_rub") else None,
-            shipped_at=_dt(row.get("shipped_at")), delivered_at=_dt(row.get("delivered_at")),
+            order_number=order_number, customer_id=_text(row, "customer_id", 100), created_at=created_at,
+            status=status, tracking_number=_text(row, "tracking_number", 64).upper() or None,
+            customer_name=_text(row, "customer_name", 255), phone=phone, email=email, city=_text(row, "city", 100),
+            amount=parse_amount(row.get("amount_rub", "")),
+            shipped_at=parse_datetime_ru(row.get("shipped_at", ""), "shipped_at", self.tz),
+            delivered_at=parse_datetime_ru(row.get("delivered_at", ""), "delivered_at", self.tz), where=where,
         )
 
     def records(self) -> Iterator[OrderRecord | tuple[str, str]]:
-        for line, row in enumerate(self.rows, start=2):
+        for line, row in self.rows:
             try:
-                yield self._record(row)
-            except (ValueError, InvalidOperation) as exc:
-                yield f"line {line}", str(exc)
+                yield self._record(row, f"строка {line}")
+            except RowError as exc:
+                yield f"строка {line}", str(exc)
 
     def lookup(self, reference: str) -> OrderRecord | None:
-        for row in self.rows:
+        for line, row in self.rows:
             if reference in (row.get("order_number"), row.get("tracking_number")):
-                return self._record(row)
+                return self._record(row, f"строка {line}")
         return None
 
 
-def sync_orders(source: OrderSource) -> ImportStats:
-    """Upsert customers and orders from an order source; running it twice changes nothing."""
-    stats = ImportStats(errors=[])
+def _conflicts(records: list[OrderRecord]) -> dict[int, str]:
+    """Index → why, for every record sharing its order number or tracking number with another in the file."""
+    why: dict[int, str] = {}
+    for field in ("order_number", "tracking_number"):
+        seen: dict[str, list[int]] = defaultdict(list)
+        for i, rec in enumerate(records):
+            value = getattr(rec, field)
+            if value:
+                seen[value].append(i)
+        for value, idx in seen.items():
+            if len(idx) > 1:
+                places = ", ".join(records[i].where for i in idx)
+                for i in idx:
+                    why.setdefault(i, f"конфликт: {field} {value!r} повторяется в файле ({places}); ни одна из "
+                                      "этих строк не импортирована")
+    return why
+
+
+_CUSTOMER_FIELDS = ("name", "phone", "email", "city")
+_ORDER_FIELDS = ("tracking_number", "customer_id", "status", "city", "amount", "created_at", "shipped_at",
+                 "delivered_at")
+
+
+def _customer_key(rec: OrderRecord) -> str | None:
+    if rec.customer_id:
+        return rec.customer_id
+    if rec.customer_name or rec.phone or rec.email:
+        return ANONYMOUS_PREFIX + rec.order_number
+    return None
+
+
+def _sync_chunk(chunk: list[OrderRecord], stats: ImportStats, dry_run: bool, planned: set[str]) -> None:
+    """Upsert one chunk in one short transaction; a row the database refuses is reported alone."""
+    keys = {k for rec in chunk if (k := _customer_key(rec))}
     with transaction.atomic():
-        for rec in source.records():
-            if isinstance(rec, tuple):
-                stats.errors.append(f"{rec[0]}: {rec[1]}")
+        customers = {c.external_id: c for c in Customer.objects.filter(external_id__in=keys)}
+        orders = {o.order_number: o for o in Order.objects.filter(order_number__in=[r.order_number for r in chunk])}
+        tracking = {r.tracking_number for r in chunk if r.tracking_number}
+        taken = dict(Order.objects.filter(tracking_number__in=tracking).values_list("tracking_number", "order_number"))
+        for rec in chunk:
+            owner = taken.get(rec.tracking_number) if rec.tracking_number else None
+            if owner and owner != rec.order_number:
+                _skip(stats, rec.where, "conflict", f"конфликт: tracking_number {rec.tracking_number!r} уже у заказа {owner}")
                 continue
-            customer, c_created = Customer.objects.update_or_create(
-                external_id=rec.customer_id,
-                defaults={"name": rec.customer_name, "phone": normalize_phone(rec.phone),
-                          "email": rec.email.lower(), "city": rec.city},
-            )
-            stats.customers += int(c_created)
-            _, o_created = Order.objects.update_or_create(
-                order_number=rec.order_number,
-                defaults={
-                    "tracking_number": rec.tracking_number, "customer": customer, "status": rec.status,
-                    "city": rec.city, "amount": rec.amount, "created_at": rec.created_at,
-                    "shipped_at": rec.shipped_at, "delivered_at": rec.delivered_at,
-                },
-            )
-            if o_created:
-                stats.created += 1
-            else:
-                stats.updated += 1
+            try:
+                with transaction.atomic():
+                    _upsert(rec, customers, orders, stats, dry_run, planned)
+            except DatabaseError as exc:
+                if isinstance(exc, OperationalError):
+                    raise  # a locked or full database is the machine's fault, not the row's
+                _skip(stats, rec.where, "database", f"база данных отказала: {exc}")
+                key = _customer_key(rec)  # the savepoint is gone: forget what it created
+                if key and not Customer.objects.filter(external_id=key).exists():
+                    customers.pop(key, None)
+                    planned.discard(key)
+
+
+def _upsert(rec: OrderRecord, customers: dict, orders: dict, stats: ImportStats, dry_run: bool,
+            planned: set[str]) -> None:
+    key = _customer_key(rec)
+    customer = customers.get(key) if key else None
+    wanted = {"name": rec.customer_name, "phone": rec.phone, "email": rec.email, "city": rec.city}
+    if customer is not None and customer.forgotten_at is not None:  # erased on request: never brought back
+        wanted.update(name="", phone="", email="")
+    new_customer = bool(key) and customer is None and key not in planned
+    if key and customer is None and not dry_run:
+        customer = Customer.objects.create(external_id=key, **wanted)
+    elif customer is not None and any(getattr(customer, f) != wanted[f] for f in _CUSTOMER_FIELDS) and not dry_run:
+        for f in _CUSTOMER_FIELDS:
+            setattr(customer, f, wanted[f])
+        customer.save(update_fields=list(_CUSTOMER_FIELDS))
+    values = {"tracking_number": rec.tracking_number, "customer_id": customer.pk if customer else None,
+              "status": rec.status, "city": rec.city, "amount": rec.amount, "created_at": rec.created_at,
+              "shipped_at": rec.shipped_at, "delivered_at": rec.delivered_at}
+    if dry_run and key and customer is None:
+        values["customer_id"] = -1  # would point at a customer still to be created
+    order = orders.get(rec.order_number)
+    changed = [f for f in _ORDER_FIELDS if getattr(order, f) != values[f]] if order is not None else []
+    if order is None and not dry_run:
+        order = Order.objects.create(order_number=rec.order_number, **values)
+    elif changed and not dry_run:
+        for f in changed:
+            setattr(order, f, values[f])
+        order.save(update_fields=changed)
+    # counted only once the row's writes went through
+    if key:
+        planned.add(key)
+        if customer is not None:
+            customers[key] = customer
+    stats.customers += int(new_customer)
+    if rec.order_number not in orders:
+        stats.created += 1
+        if order is not None:
+            orders[rec.order_number] = order
+    elif changed:
+        stats.updated += 1
+    else:
+        stats.unchanged += 1
+
+
+def _skip(stats: ImportStats, where: str, reason: str, message: str) -> None:
+    stats.errors.append(f"{where}: {message}" if where else message)
+    stats.skipped_by_reason[reason] = stats.skipped_by_reason.get(reason, 0) + 1
+
+
+def sync_orders(source: OrderSource, dry_run: bool = False, chunk_rows: int = CHUNK_ROWS) -> ImportStats:
+    """Upsert customers and orders from an order source; running it twice changes nothing.
+
+    Bad rows and conflicts (an order or tracking number on two rows of the source, a tracking number that
+    belongs to another stored order) are reported and skipped; every other row is imported, `chunk_rows` per
+    transaction so the desk keeps writing during a long import. `dry_run` counts what would change and writes
+    nothing.
+    """
+    stats = ImportStats(errors=[], skipped_by_reason={}, dry_run=dry_run,
+                        detected=getattr(source, "detected", None))
+    records: list[OrderRecord] = []
+    for rec in source.records():
+        stats.read += 1
+        if isinstance(rec, tuple):
+            _skip(stats, rec[0], "invalid", rec[1])
+        else:
+            records.append(rec)
+    conflicts = _conflicts(records)
+    for i in sorted(conflicts):
+        _skip(stats, records[i].where, "conflict", conflicts[i])
+    good = [r for i, r in enumerate(records) if i not in conflicts]
+    planned: set[str] = set()
+    pause = SQLITE_PAUSE_S if connection.vendor == "sqlite" and not dry_run else 0.0
+    for start in range(0, len(good), chunk_rows):
+        _sync_chunk(good[start:start + chunk_rows], stats, dry_run, planned)
+        if pause and start + chunk_rows < len(good):
+            time.sleep(pause)
+    stats.errors.sort(key=_line_of)
     return stats
 
 
-def import_orders_csv(path: str | Path) -> ImportStats:
-    """Upsert customers and orders from a CSV export; rerunning with the same file changes nothing.
+def _line_of(error: str) -> int:
+    m = re.match(r"строка (\d+)", error)
+    return int(m.group(1)) if m else 0
 
-    Columns: order_number, tracking_number, customer_id, customer_name, phone, email, city,
-    status, created_at, shipped_at, delivered_at, amount_rub. Bad rows are reported, not imported.
-    """
-    return sync_orders(CsvOrderSource(path))
+
+def import_orders_csv(path: str | Path, dry_run: bool = False) -> ImportStats:
+    """Upsert customers and orders from a CSV export (see CsvOrderSource); rerunning with the same file changes
+    nothing. Bad rows are reported with their line and skipped; a file that cannot be read raises FileRefused."""
+    return sync_orders(CsvOrderSource(path), dry_run=dry_run)
 
 
 def link_manually(ticket_id: int, reference: str, user) -> TicketOrderLink:

@@ -34,9 +34,11 @@ def classify_pending(
     batch_size: int = 256,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Classify every mention that this model version has not classified yet; return how many.
+    """Classify every mention that this model version has not classified yet; return how many rows this call wrote.
 
-    Each batch is written in one transaction, so an interrupted run resumes where it stopped.
+    Each batch is written in one transaction, so an interrupted run resumes where it stopped. A mention that a
+    concurrent run classified meanwhile is not written again and not counted: the counts of two concurrent runs
+    add up to the rows written.
     """
     done = last_id = 0
     while True:
@@ -51,6 +53,13 @@ def classify_pending(
         texts = [f"{m.title}. {m.text}" if m.title and m.title not in m.text else m.text for m in batch]
         preds = classifier.predict(texts)
         with transaction.atomic():
+            ids = [m.pk for m in batch]
+            # Lock the batch's mentions (PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock)
+            # so a concurrent run waits here and then sees these rows as already classified.
+            list(Mention.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+            taken = set(Classification.objects.filter(mention_id__in=ids, model_version=classifier.version)
+                        .values_list("mention_id", flat=True))
+            fresh = [(m, p) for m, p in zip(batch, preds) if m.pk not in taken]
             Classification.objects.bulk_create(
                 [
                     Classification(
@@ -63,13 +72,13 @@ def classify_pending(
                         topic_scores=p.topic_scores,
                         primary_topic=primary_topic(p.topics, p.topic_scores),
                     )
-                    for m, p in zip(batch, preds)
+                    for m, p in fresh
                 ],
                 ignore_conflicts=True,
             )
             # bulk_create sends no post_save: tell the search index in the same transaction.
-            enqueue_for_index([m.pk for m in batch], "classification")
+            enqueue_for_index([m.pk for m, _ in fresh], "classification")
         failpoint("classify.batch")
-        done += len(batch)
+        done += len(fresh)
         if progress:
             progress(len(batch))

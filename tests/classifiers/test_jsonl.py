@@ -1,4 +1,4 @@
-"""classify_jsonl contract: one output line per input line, per-line errors, never a crash."""
+"""classify_jsonl contract: one output line per non-blank input line, per-line errors, never a crash."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def test_classify_jsonl_contract(tiny_trained, tmp_path):
     out = tmp_path / "out.jsonl"
     stats = classify_jsonl(inp, out, model=str(tiny_trained), device="cpu", batch_size=2, max_chars=200)
     rows = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == len(lines)
-    assert stats["lines"] == len(lines) and stats["ok"] == 3 and stats["errors"] == 6
+    assert len(rows) == len(lines) - 1  # the blank line is ignored
+    assert stats["read"] == len(lines) - 1 and stats["written"] == 3 and stats["skipped"] == 5
     ok = {r["id"]: r for r in rows if "error" not in r}
     assert set(ok) == {1, "f", "g"}
     for r in ok.values():
@@ -36,12 +36,12 @@ def test_classify_jsonl_contract(tiny_trained, tmp_path):
         assert set(r["topics"]) <= set(r["topic_scores"])
         assert r["model_version"] == "tiny-test-1"
     err = {r["id"]: r["error"] for r in rows if "error" in r and r["id"] is not None}
-    assert err["b"] == "empty text"
-    assert err["c"].startswith("text too long")
-    assert err["d"] == "missing text"
-    assert err["e"] == "text is not a string"
-    anon = [r["error"] for r in rows if r["id"] is None]
-    assert any("invalid JSON" in e for e in anon) and any("empty line" in e for e in anon)
+    assert err["b"] == "строка 2: пустой text"
+    assert err["c"].startswith("строка 3: text слишком длинный")
+    assert err["d"] == "строка 4: нет поля text"
+    assert err["e"] == "строка 7: text не строка"
+    anon = [r for r in rows if r["id"] is None]
+    assert [(r["line"], r["reason"]) for r in anon] == [(5, "invalid_json")]
 
 
 def test_cli_classify_command(tiny_trained, tmp_path):

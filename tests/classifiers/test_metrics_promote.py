@@ -114,9 +114,7 @@ def test_corrections_format(tmp_path):
     p.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
         {"text": "Курьер опоздал", "sentiment": "negative", "topics": ["delivery_delay", "nonsense"]},
         {"text": "Спасибо", "sentiment": "positive"},
-        {"text": "", "sentiment": "negative"},
         {"text": "Где трек?", "sentiment": None, "topics": []},
-        {"text": "ничего", "sentiment": "bogus"},
     ]) + "\n", encoding="utf-8")
     rows = load_corrections(p, known_codes=["delivery_delay"])
     assert [r["text"] for r in rows] == ["Курьер опоздал", "Спасибо", "Где трек?"]
@@ -144,3 +142,33 @@ def test_best_threshold_favours_precision_where_recall_is_already_high():
     balanced = best_threshold(probs, gold, high_recall=None)
     assert t > balanced >= 0.5
     assert pr_at(t)[0] > pr_at(balanced)[0]
+
+
+def test_bad_corrections_file_is_refused_whole(tmp_path):
+    """Training is all-or-nothing: every bad line is named and nothing is trained."""
+    from click.testing import CliRunner
+
+    from classifiers.cli import cli
+    from classifiers.data import CorrectionsFileError, load_corrections
+
+    p = tmp_path / "c.jsonl"
+    p.write_bytes("\n".join([
+        "\ufeff" + json.dumps({"text": "Курьер опоздал", "sentiment": "negative"}, ensure_ascii=False),
+        json.dumps({"text": "", "sentiment": "negative"}),
+        json.dumps({"text": "ничего", "sentiment": "bogus"}, ensure_ascii=False),
+        "{oops",
+        "",
+        '{"text": "\\ud800", "sentiment": "neutral"}',
+        json.dumps({"text": "Спасибо"}, ensure_ascii=False),
+        json.dumps({"text": "Где трек?", "topics": "tracking"}, ensure_ascii=False),
+    ]).encode("utf-8") + b"\n")
+    with pytest.raises(CorrectionsFileError) as err:
+        load_corrections(p)
+    assert [(b.line, b.reason) for b in err.value.bad] == [
+        (2, "empty_text"), (3, "bad_sentiment"), (4, "invalid_json"), (6, "bad_unicode"), (7, "no_label"),
+        (8, "bad_topics")]
+    work = tmp_path / "work"
+    res = CliRunner().invoke(cli, ["train", "--work-dir", str(work), "--corrections", str(p)])
+    assert res.exit_code == 1 and "6 плохих строк, обучение не начато" in res.output
+    assert "строка 3: sentiment не negative/neutral/positive/null ('bogus')" in res.output
+    assert not work.exists()

@@ -84,3 +84,50 @@ def test_killed_batch_rerun_matches_an_uninterrupted_run(env, failpoint):
     assert partial != env["baseline"], "the kill came too late to interrupt anything"
     assert run_batch(home, env["snapshot"], env["api"]) == 0
     assert state(home) == env["baseline"]
+
+
+def test_backup_taken_mid_batch_restores(env):
+    """`otklik backup` while a batch is paused mid-classification (some batches written, a desk could be writing):
+    the copy passes SQLite's integrity check, and a batch rerun on the restored copy ends exactly as an
+    uninterrupted run."""
+    import shutil
+    import time
+
+    home = env["tmp"].mktemp("backup")
+    sources = home / "sources.yaml"
+    sources.write_text(SOURCES)
+    db_env = {**os.environ, "OTKLIK_HOME": str(home), "DATABASE_URL": f"sqlite:///{home / 'db.sqlite3'}",
+              "OTKLIK_SNAPSHOT_URL": env["snapshot"], "PREFECT_API_URL": env["api"], "OTKLIK_MODEL": "rules"}
+    cmd = [sys.executable, "-m", "otklik", "batch", "--sources-file", str(sources), "--classify-batch-size", "4",
+           "--no-alerts"]
+    batch = subprocess.Popen(cmd, env={**db_env, "OTKLIK_FAILPOINT": "classify.batch:2:pause"},
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    flag = home / "failpoint-paused"
+    deadline = time.monotonic() + 240
+    while not flag.exists() and batch.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert flag.exists(), batch.communicate()[0][-3000:] if batch.poll() is not None else "never paused"
+    copy = home / "backups" / "mid.sqlite3"
+    proc = subprocess.run([sys.executable, "-m", "otklik", "backup", str(copy)], env={**db_env, "COLUMNS": "300"},
+                          capture_output=True, text=True, timeout=120)
+    flag.unlink()
+    assert batch.wait(timeout=300) == 0
+    assert proc.returncode == 0 and "проверка целостности пройдена" in proc.stdout, proc.stdout + proc.stderr
+    assert not copy.with_name(copy.name + ".partial").exists()
+    taken = state_of(copy)
+    assert 0 < len(taken["classifications"]) < len(env["baseline"]["classifications"])  # really mid-batch
+    assert state(home) == env["baseline"]
+
+    restored = env["tmp"].mktemp("restored")
+    shutil.copy(copy, restored / "db.sqlite3")  # the restore: the copy is a plain SQLite database file
+    assert run_batch(restored, env["snapshot"], env["api"]) == 0
+    assert state(restored) == env["baseline"]
+
+
+def state_of(db_file: Path) -> dict[str, set]:
+    """state() of a database file that is not in a home folder."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "db.sqlite3").write_bytes(db_file.read_bytes())
+        return state(Path(tmp))

@@ -52,7 +52,7 @@ def test_import_is_an_idempotent_upsert(orders_csv):
     first = import_orders_csv(orders_csv)
     assert (first.created, first.customers, first.errors) == (3, 2, [])
     second = import_orders_csv(orders_csv)
-    assert (second.created, second.updated, second.customers) == (0, 3, 0)
+    assert (second.created, second.updated, second.unchanged, second.customers) == (0, 0, 3, 0)
     assert Order.objects.count() == 3 and Customer.objects.count() == 2
     c1 = Customer.objects.get(external_id="C1")
     assert (c1.phone, c1.email) == ("79000001122", "anna@example.ru")
@@ -65,10 +65,11 @@ def test_bad_rows_are_reported_not_imported(tmp_path):
     p.write_text("order_number,customer_id,created_at,status\n1,C,2026-11-01T00:00:00+03:00,teleported\n2,C,,created\n")
     stats = import_orders_csv(p)
     assert stats.created == 0 and len(stats.errors) == 2
-    assert "unknown status 'teleported'" in stats.errors[0]
-    with pytest.raises(ValueError, match="missing column"):
+    assert "строка 2: status: неизвестный статус 'teleported'" in stats.errors[0]
+    assert stats.errors[1] == "строка 3: created_at: пусто"
+    with pytest.raises(ValueError, match="нет столбцов customer_id, created_at"):
         q = tmp_path / "q.csv"
-        q.write_text("id\n1\n")
+        q.write_text("order_number\n1\n")
         import_orders_csv(q)
 
 
