@@ -23,8 +23,8 @@ def metrics(request):
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
     now = timezone.now()
     dimensions = ["channel", "topic", "day"]
-    if has_role(request.user, LEAD) or has_role(request.user, MARKETER):
-        dimensions.insert(2, "moderator")  # team metrics: leads (and the marketers' reports)
+    if has_role(request.user, LEAD):
+        dimensions.insert(2, "moderator")  # per-moderator figures: leads and admins only
     groups = {d: metrics_by(d, start, end, now=now) for d in dimensions}
     total = service_metrics(start, end, now=now)
     if request.GET.get("format") == "csv":

@@ -39,6 +39,31 @@ def test_roles_guard_the_pages(client, make_user):
     assert client.get(reverse("desk:settings")).status_code == 403
 
 
+def test_each_role_lands_on_its_page_and_sees_only_its_links(client, make_user):
+    assert client.get("/").status_code == 302 and "/login/" in client.get("/")["Location"]
+    pages = {"moderator": reverse("desk:queue"), "lead": reverse("desk:metrics"), "marketer": reverse("reports:index")}
+    for role, page in pages.items():
+        login(client, make_user(f"u-{role}", role=role))
+        assert client.get("/")["Location"] == page
+    # A marketer who opens the queue gets a Russian page with the navigation, not a bare 403.
+    resp = client.get(reverse("desk:queue"))
+    html = resp.content.decode()
+    assert resp.status_code == 403 and "Нет доступа" in html and 'href="/"' in html
+    assert reverse("desk:metrics") in html and reverse("reports:index") in html
+    assert f'href="{reverse("desk:queue")}"' not in html and reverse("desk:settings") not in html
+    # Per-moderator figures are for leads and admins only.
+    assert "По модераторам" not in client.get(reverse("desk:metrics")).content.decode()
+    csv_lines = client.get(reverse("desk:metrics"), {"format": "csv"}).content.decode().splitlines()
+    assert not any(line.startswith("moderator,") for line in csv_lines)
+    login(client, make_user("u-none", role=None))
+    assert client.get("/").status_code == 403
+    # The login form sends each role to its page.
+    client.logout()
+    make_user("u-lead2", role="lead", password="secret-pass-1")
+    resp = Client().post(reverse("login"), {"username": "u-lead2", "password": "secret-pass-1"}, follow=True)
+    assert resp.redirect_chain[-1][0] == reverse("desk:metrics")
+
+
 def test_queue_filters_search_and_due_order(client, make_user, open_ticket, now):
     ann = make_user("ann")
     late = open_ticket("Курьер ОПОЗДАЛ на день", posted_at=now - 30 * H, topics=["delivery_delay"])
