@@ -7,6 +7,7 @@ development a random key is generated once and kept in $OTKLIK_HOME/secret_key.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 import secrets
 
 import dj_database_url
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "responders",
     "reports",
     "search",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -61,7 +63,23 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "responders.middleware.ContentSecurityPolicyMiddleware",
+    # Login throttling (django-axes): must come last.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling and lockout (django-axes): after OTKLIK_LOGIN_FAILURES wrong passwords for one username from
+# one address, that pair is refused (HTTP 429, even with the right password) for OTKLIK_LOGIN_COOLOFF_MINUTES.
+# A success resets the count. Unlock early: `otklik manage axes_reset_username NAME` (or axes_reset).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("OTKLIK_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("OTKLIK_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "store.urls"
 WSGI_APPLICATION = "store.wsgi.application"
