@@ -21,7 +21,7 @@ from responders.services.customers import customer_card
 from responders.services.search import search_tickets
 from responders.services.templates import render as render_template
 from responders.services.templates import suggest
-from responders.services.workflow import holder
+from responders.services.workflow import holder, may_change
 
 
 def with_next_due(qs):
@@ -90,6 +90,9 @@ def ticket_detail(request, pk: int):
         "assign_form": AssignForm() if has_role(request.user, LEAD) else None,
         "holder": current,
         "mine": current is not None and current.pk == request.user.pk,
+        "may_change": may_change(ticket, request.user, now),
+        "locked_reason": "Менять обращение может {} или руководитель".format(
+            (current or ticket.assignee).get_username() if (current or ticket.assignee) else "исполнитель"),
         "viewers": presence.viewers(ticket, exclude=request.user, now=now),
         "replies": ticket.replies.prefetch_related("attempt_log"),
         "events": ticket.events.select_related("actor"),

@@ -113,7 +113,7 @@ def test_claim_reply_close_through_the_desk(client, make_user, open_ticket):
     bob_page = bob_client.get(reverse("desk:ticket", args=[t.pk]))
     assert bob_page.context["holder"] == ann and not bob_page.context["mine"]
     resp = bob_client.post(reverse("desk:action", args=[t.pk, "reply"]), {"text": "чужой ответ"}, follow=True)
-    assert "held by ann" in resp.content.decode() and not Reply.objects.exists()
+    assert "в работе у ann" in resp.content.decode() and not Reply.objects.exists()
     assert client.get(reverse("desk:ticket", args=[t.pk])).context["viewers"] == ["bob"]
     tpl = page.context["template"]
     client.post(reverse("desk:action", args=[t.pk, "reply"]), {"text": text, "template": tpl.pk})
@@ -143,7 +143,7 @@ def test_correction_link_and_heartbeat(client, make_user, open_ticket, tmp_path)
     t.refresh_from_db()
     assert t.topic == "damaged_packaging" and t.mention.current_classification.corrected_by == ann
     resp = client.post(reverse("desk:link_order", args=[t.pk]), {"reference": "12345678"}, follow=True)
-    assert "no order" in resp.content.decode()
+    assert "заказа с номером или трек-номером «12345678» нет" in resp.content.decode()
     client.post(reverse("desk:action", args=[t.pk, "claim"]))
     beat = client.post(reverse("desk:heartbeat", args=[t.pk]), {"visible": "1"}).json()
     assert beat == {"viewers": [], "renewed": True}
