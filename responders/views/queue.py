@@ -20,7 +20,7 @@ from responders.services import presence
 from responders.services.customers import customer_card
 from responders.services.search import search_tickets
 from responders.services.templates import render as render_template
-from responders.services.templates import suggest
+from responders.services.templates import placeholder_values, suggest
 from responders.services.workflow import holder, may_change
 
 
@@ -71,6 +71,9 @@ def ticket_detail(request, pk: int):
     if request.GET.get("template", "").isdigit():
         chosen = next((t for t in templates if t.pk == int(request.GET["template"])), None)
     template = chosen or suggest(ticket)
+    values = placeholder_values(ticket)
+    template_texts = {str(t.pk): render_template(t, ticket, values) for t in templates}
+    reply_text = template_texts.get(str(template.pk), "") if template else ""
     classification = ticket.mention.current_classification
     current = holder(ticket, now)
     return render(request, "desk/ticket.html", {
@@ -81,8 +84,9 @@ def ticket_detail(request, pk: int):
         "card": customer_card(ticket),
         "templates": templates,
         "template": template,
-        "reply_form": ReplyForm(initial={"text": render_template(template, ticket) if template else "",
-                                         "template": template.pk if template else None}),
+        "reply_form": ReplyForm(initial={"text": reply_text, "template": template.pk if template else None}),
+        "reply_text": reply_text.strip(),
+        "template_texts": template_texts,
         "close_form": CloseForm(),
         "correction_form": CorrectionForm(initial={"sentiment": classification.sentiment if classification else "",
                                                    "topics": classification.topics if classification else []}),
