@@ -81,7 +81,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
-ROOT_URLCONF = "store.urls"
+ROOT_URLCONF = "otklik.urls"  # project-level: the store imports nothing above it
 WSGI_APPLICATION = "store.wsgi.application"
 
 TEMPLATES = [

@@ -1,3 +1,5 @@
+"""The project's URL configuration: the desk, reports, search, the CSAT page and the admin."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
