@@ -197,3 +197,40 @@ def test_csat_page(client, make_user, open_ticket):
     assert "Ваша оценка: 5 из 5" in resp.content.decode()
     assert CsatSurvey.objects.get(pk=survey.pk).score == 5
     assert client.get(reverse("csat", args=["wrong"])).status_code == 404
+
+
+def test_metrics_page_speaks_russian_with_n_charts_and_a_period_with_data(client, make_user, open_ticket):
+    old = open_ticket("Посылка не пришла", posted_at=T0, topics=["lost_item"])  # long before the last 7 days
+    lead = make_user("lena", role="lead")
+    wf.reply(old.pk, lead, "Ищем", now=T0 + H)
+    wf.close(old.pk, lead, now=T0 + 2 * H)
+    login(client, lead)
+    resp = client.get(reverse("desk:metrics"))
+    html = resp.content.decode()
+    # The default 7 days are empty: the page moves to the 7 days up to the newest ticket, and says so.
+    assert resp.context["last"] == timezone.localtime(T0).date() and 'id="moved-period"' in html
+    assert resp.context["total"].tickets == 1 and "n = 1" in html
+    assert "Потеря отправления" in html and ">lost_item<" not in html  # names, not codes
+    assert 'id="chart-days"' in html and "<rect" in html
+    assert "на 1000 клиентов, у которых в этом периоде был заказ" in html
+    # The CSV keeps the codes.
+    csv_text = client.get(reverse("desk:metrics"), {"format": "csv", "start": T0.date().isoformat(),
+                                                   "end": T0.date().isoformat()}).content.decode()
+    assert "topic,lost_item," in csv_text and "sl_n" in csv_text.splitlines()[0]
+    # An explicit period is kept even when empty.
+    assert 'id="moved-period"' not in client.get(reverse("desk:metrics"), {"start": "2020-01-01"}).content.decode()
+
+
+def test_history_rows_are_russian(client, make_user, open_ticket):
+    ann = make_user("ann")
+    t = open_ticket()
+    wf.claim(t.pk, ann)
+    wf.reply(t.pk, ann, "Ответ")
+    wf.wait_for_customer(t.pk, ann)
+    login(client, ann)
+    html = client.get(reverse("desk:ticket", args=[t.pk])).content.decode()
+    history = html[html.index("<h2>История</h2>"):]
+    for text in ("Новый → В работе", "взято в работу", "Отвечен → Ждём клиента", "ждём клиента", "открыто"):
+        assert text in history, text
+    for code in ("new →", "→ claimed", "waiting for the customer"):
+        assert code not in history, code
