@@ -105,3 +105,22 @@ def group_key(key: str, dimension: str) -> str:
     if dimension == "moderator" and key in ("", "None"):
         return "не назначено"
     return key
+
+
+def _span(seconds: float) -> str:
+    minutes = int(abs(seconds) // 60)
+    if minutes < 60:
+        return f"{minutes} мин"
+    hours = minutes // 60
+    return f"{hours} ч" if hours < 48 else f"{hours // 24} дн {hours % 24} ч"
+
+
+@register.simple_tag
+def due_in(due, now, state: str = "") -> str:
+    """"осталось 5 ч" / "просрочено на 3 ч" for a due time ("на паузе" while the ticket waits for the customer)."""
+    if due is None:
+        return ""
+    if state == "waiting":
+        return "на паузе"
+    left = (due - now).total_seconds()
+    return f"осталось {_span(left)}" if left >= 0 else f"просрочено на {_span(left)}"

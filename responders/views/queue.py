@@ -45,8 +45,16 @@ def filtered_tickets(form: QueueFilterForm, user):
         qs = qs.filter(assignee__isnull=True)
     elif who:
         qs = qs.filter(assignee__username=who)
+    if data.get("unanswered"):
+        qs = qs.filter(first_replied_at__isnull=True)
     qs = search_tickets(qs, data.get("q") or "")
     return with_next_due(qs).select_related("mention", "mention__source", "assignee").order_by("next_due", "id")
+
+
+# Saved views: (title, query string) shown above the filters.
+SAVED_VIEWS = (("Все открытые", ""), ("Мои", "assignee=me"), ("Под угрозой", "sla_state=at_risk"),
+               ("Просроченные", "sla_state=breached"), ("Без ответа", "unanswered=on"),
+               ("Свободные", "assignee=none"))
 
 
 @role_required(MODERATOR)
@@ -57,7 +65,8 @@ def queue(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "desk/queue.html", {"page": page, "form": form, "query": query.urlencode(),
-                                               "now": timezone.now()})
+                                               "now": timezone.now(), "views": SAVED_VIEWS,
+                                               "current_view": request.GET.urlencode()})
 
 
 @role_required(MODERATOR)

@@ -234,3 +234,24 @@ def test_history_rows_are_russian(client, make_user, open_ticket):
         assert text in history, text
     for code in ("new →", "→ claimed", "waiting for the customer"):
         assert code not in history, code
+
+
+def test_queue_shows_both_deadlines_saved_views_and_an_assignee_list(client, make_user, open_ticket, now):
+    ann = make_user("ann")
+    make_user("bob")
+    fresh = open_ticket("Где посылка?", posted_at=now - 2 * H)
+    late = open_ticket("Курьер опоздал", posted_at=now - 30 * H)
+    wf.reply(late.pk, ann, "Разбираемся", now=now - 5 * H)
+    login(client, ann)
+    resp = client.get(reverse("desk:queue"))
+    html = resp.content.decode()
+    row = lambda t: html[html.index(f'data-ticket="{t.pk}"'):][:900]  # noqa: E731
+    assert "осталось 21 ч" in row(fresh) and "осталось 45 ч" in row(fresh)  # 24 h and 48 h targets
+    assert "отвечено" in row(late) and "осталось 17 ч" in row(late)
+    assert [c[0] for c in resp.context["form"].fields["assignee"].choices] == ["", "me", "none", "ann", "bob"]
+    for title in ("Мои", "Под угрозой", "Без ответа"):
+        assert f">{title}</a>" in html
+    assert [t.pk for t in client.get(reverse("desk:queue"), {"unanswered": "on"}).context["page"]] == [fresh.pk]
+    assert [t.pk for t in client.get(reverse("desk:queue"), {"assignee": "me"}).context["page"]] == [late.pk]
+    page = client.get(reverse("desk:ticket", args=[late.pk])).content.decode()
+    assert 'id="resolution-left">(осталось 17 ч)' in page
