@@ -135,14 +135,14 @@ def index_sync_task() -> dict:
 
 
 @task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
-def sla_sweep_task() -> dict:
+def sla_sweep_task(now: datetime | None = None) -> dict:
     """Flag at-risk and breached tickets, escalate and notify once per clock, auto-assign free tickets."""
     setup()
     from responders.services.assignment import auto_assign
     from responders.services.sweep import sweep
 
-    s = sweep()
-    a = auto_assign()
+    s = sweep(now=now)
+    a = auto_assign(now=now)
     return {**vars(s), "assigned": a.assigned}
 
 

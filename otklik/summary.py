@@ -15,6 +15,10 @@ def taxonomy_name(code: str) -> str:
     return "негатив по всем темам" if code == "*" else load_taxonomy().name(code)
 
 
+SENTIMENTS = {"negative": "негатив", "neutral": "нейтрально", "positive": "позитив"}
+KINDS = {"complaint": "жалоб", "question": "вопросов", "praise": "благодарностей", "spam": "спам", "other": "прочих"}
+
+
 def print_demo_summary(console: Console, result: dict, started: datetime) -> None:
     from classifiers.taxonomy import load_taxonomy
     from store.models import Classification
@@ -24,33 +28,42 @@ def print_demo_summary(console: Console, result: dict, started: datetime) -> Non
     new, copies, repeats, quarantined = total("new"), total("near_duplicate"), total("repeat"), total("quarantined")
     crawled = new + copies + repeats
     clf, route = result["classify"], result["route"]
-    console.rule("[bold]Otklik demo batch")
-    console.print(f"Crawled {crawled} mentions from {len(crawl)} sources: [bold]{new + copies} new[/bold] "
-                  f"({copies} of them copies/cross-posts linked to an original), {repeats} already known, "
-                  f"{quarantined} quarantined with a reason.")
-    table = Table("source", "pages", "new", "copies", "known", "quarantined")
+    console.rule("[bold]Демо Otklik")
+    console.print(f"Собрано {crawled} упоминаний из {len(crawl)} источников: [bold]{new + copies} новых[/bold] "
+                  f"(из них {copies} копий и репостов, связанных с оригиналом), {repeats} уже известных, "
+                  f"{quarantined} в карантине с указанием причины.")
+    table = Table("источник", "страниц", "новых", "копий", "известных", "в карантине")
     for name, s in sorted(crawl.items()):
         table.add_row(name, *(str(s.get(k, 0)) for k in ("pages", "new", "near_duplicate", "repeat", "quarantined")))
     console.print(table)
-    console.print(f"Classified {clf['classified']} mentions with {clf['model']} (version {clf['version']}).")
+    clock = result.get("clock") or {}
+    if clock.get("shifted"):
+        console.print(f"Даты снимка сдвинуты на {clock['days']} дн.: последний день снимка — сегодня.")
+    console.print(f"Классифицировано {clf['classified']} упоминаний моделью {clf['model']} (версия {clf['version']}).")
     rows = Classification.objects.filter(model_version=clf["version"], created_at__gte=started, corrected_by=None)
     if clf["classified"]:
         sentiments = Counter(rows.values_list("sentiment", flat=True))
-        console.print("Sentiment: " + ", ".join(f"{k} {v}" for k, v in sentiments.most_common()))
+        console.print("Тональность: " + ", ".join(f"{SENTIMENTS.get(k, k)} {v}" for k, v in sentiments.most_common()))
         taxonomy = load_taxonomy()
         topics = Counter(t for ts in rows.values_list("topics", flat=True) for t in ts)
-        console.print("Topics: " + ", ".join(f"{taxonomy.name(k)} {v}" for k, v in topics.most_common()))
-    by_kind = ", ".join(f"{k} {v}" for k, v in sorted(route["by_kind"].items()))
-    console.print(f"Tickets: [bold]{route['opened']} opened[/bold], {route['dismissed']} dismissed (spam, news)"
-                  f"{f' — {by_kind}' if by_kind else ''}; {route['skipped_duplicates']} copies joined their original; "
-                  f"{route['linked_to_order']} linked to an order.")
+        console.print("Темы: " + ", ".join(f"{taxonomy.name(k)} {v}" for k, v in topics.most_common()))
+    by_kind = ", ".join(f"{KINDS.get(k, k)} {v}" for k, v in sorted(route["by_kind"].items()))
+    console.print(f"Обращения: [bold]{route['opened']} открыто[/bold], {route['dismissed']} закрыто сразу (спам, новости)"
+                  f"{f' — {by_kind}' if by_kind else ''}; {route['skipped_duplicates']} копий присоединены к оригиналу; "
+                  f"{route['linked_to_order']} связаны с заказом.")
+    play = result.get("play") or {}
+    if play.get("played"):
+        acts = play["actions"]
+        console.print(f"Две недели работы команды (marina, oleg, sveta; руководитель irina) проиграны через сервисы "
+                      f"стола: {acts.get('reply', 0)} ответов, {acts.get('close', 0)} закрытий, "
+                      f"{acts.get('wait', 0)} ожиданий клиента, {acts.get('reopen', 0)} переоткрытий, "
+                      f"{acts.get('csat', 0)} оценок CSAT.")
     sla = result.get("sla") or {}
     if sla:
-        console.print(f"48-hour clock: {sla.get('breached', 0)} tickets breached, {sla.get('at_risk', 0)} at risk "
-                      "(the snapshot's feedback is days old: the clocks start when the customer wrote).")
+        console.print(f"Сроки: {sla.get('breached', 0)} обращений просрочено, {sla.get('at_risk', 0)} под угрозой.")
     if new + copies == 0 and route["opened"] + route["dismissed"] == 0:
-        console.print("[green]Nothing new since the last run: 0 new mentions, 0 new tickets.[/green]")
+        console.print("[green]С прошлого запуска ничего нового: 0 новых упоминаний, 0 новых обращений.[/green]")
     spikes = ", ".join(f"{taxonomy_name(s['topic'])} {s['peak']}" for s in result["report"].get("spikes", []))
-    console.print(f"Report: {result['report']['html']}" + (f" (spikes: {spikes})" if spikes else ""))
-    console.print("Desk: `otklik users add NAME --role moderator` once, then `otklik desk` and open "
+    console.print(f"Отчёт: {result['report']['html']}" + (f" (всплески: {spikes})" if spikes else ""))
+    console.print("Стол модератора: один раз `otklik users add ИМЯ --role moderator`, затем `otklik desk` и "
                   "http://127.0.0.1:8000/")

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from reports.build import ReportError, build_report, report_context
+from reports.cache import cache_key, with_charts
 from reports.forms import ReportForm
 from reports.models import Alert
 from responders.roles import MARKETER, role_required
@@ -33,7 +34,9 @@ def index(request):
     context = {"form": form, "alerts": Alert.objects.all()[:20], "query": request.GET.urlencode()}
     if form.is_valid():
         start, end = form.period()
-        context.update(report_context(start, end, **_filters(form)))
+        filters = _filters(form)
+        page = report_context(start, end, charts_too=False, **filters)
+        context.update(with_charts(page, cache_key(start, end, filters["sources"], filters["topics"])))
     return render(request, "reports/desk_report.html", context)
 
 

@@ -21,18 +21,25 @@ class QueueFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Поиск")
     topic = forms.ChoiceField(required=False, label="Тема")
     sentiment = forms.ChoiceField(required=False, label="Тональность",
-                                  choices=[("", "любая")] + [(s, s) for s in SENTIMENTS])
+                                  choices=[("", "любая"), ("negative", "негатив"), ("neutral", "нейтрально"),
+                                           ("positive", "позитив")])
     channel = forms.ChoiceField(required=False, label="Канал", choices=[("", "любой")] + SourceKind.choices)
     sla_state = forms.ChoiceField(required=False, label="SLA", choices=[("", "любой")] + SlaState.choices)
     kind = forms.ChoiceField(required=False, label="Тип", choices=[("", "любой")] + TicketKind.choices)
     state = forms.ChoiceField(required=False, label="Статус",
                               choices=[("", "открытые"), ("all", "все")] + TicketState.choices)
-    assignee = forms.CharField(required=False, max_length=150, label="Исполнитель",
-                               help_text="me, none или имя пользователя")
+    assignee = forms.ChoiceField(required=False, label="Исполнитель")
+    unanswered = forms.BooleanField(required=False, label="Без ответа")
 
     def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+
         super().__init__(*args, **kwargs)
         self.fields["topic"].choices = [("", "любая")] + topic_choices()
+        team = (get_user_model().objects.filter(is_active=True, groups__name__in=["moderator", "lead"])
+                .distinct().order_by("username").values_list("username", flat=True))
+        self.fields["assignee"].choices = [("", "любой"), ("me", "мои"), ("none", "без исполнителя")] + [
+            (u, u) for u in team]
 
 
 class ReplyForm(forms.Form):

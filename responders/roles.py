@@ -40,3 +40,15 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def landing_url_name(user) -> str | None:
+    """Where a user starts: a lead (or admin) on the metrics, a moderator on the queue, a marketer on the
+    reports; None for a user without a desk role."""
+    if has_role(user, LEAD):
+        return "desk:metrics"
+    if has_role(user, MODERATOR):
+        return "desk:queue"
+    if has_role(user, MARKETER):
+        return "reports:index"
+    return None

@@ -23,6 +23,10 @@ def _by_mention_id(reason: str):
     return handler
 
 
+def _mentions_changed(sender, mention_ids, reason, **kwargs) -> None:
+    enqueue(mention_ids, reason)
+
+
 _classification_changed = _by_mention_id("classification")
 _ticket_changed = _by_mention_id("ticket")
 
@@ -31,7 +35,9 @@ def connect() -> None:
     """Connect the handlers (called once from SearchConfig.ready)."""
     from responders.models import Ticket
     from store.models import Classification, Mention
+    from store.signals import mentions_changed
 
+    mentions_changed.connect(_mentions_changed, dispatch_uid="search.mentions_changed")
     post_save.connect(_mention_saved, sender=Mention, dispatch_uid="search.mention_saved")
     post_delete.connect(_mention_deleted, sender=Mention, dispatch_uid="search.mention_deleted")
     post_save.connect(_classification_changed, sender=Classification, dispatch_uid="search.classification_saved")

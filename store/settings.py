@@ -7,6 +7,7 @@ development a random key is generated once and kept in $OTKLIK_HOME/secret_key.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 import secrets
 
 import dj_database_url
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "responders",
     "reports",
     "search",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -61,9 +63,25 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "responders.middleware.ContentSecurityPolicyMiddleware",
+    # Login throttling (django-axes): must come last.
+    "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "store.urls"
+# Login throttling and lockout (django-axes): after OTKLIK_LOGIN_FAILURES wrong passwords for one username from
+# one address, that pair is refused (HTTP 429, even with the right password) for OTKLIK_LOGIN_COOLOFF_MINUTES.
+# A success resets the count. Unlock early: `otklik manage axes_reset_username NAME` (or axes_reset).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("OTKLIK_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("OTKLIK_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+ROOT_URLCONF = "otklik.urls"  # project-level: the store imports nothing above it
 WSGI_APPLICATION = "store.wsgi.application"
 
 TEMPLATES = [
@@ -114,7 +132,7 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "desk:queue"
+LOGIN_REDIRECT_URL = "home"  # responders.views.home: each role lands on its own page
 LOGOUT_REDIRECT_URL = "login"
 
 SESSION_COOKIE_HTTPONLY = True

@@ -10,11 +10,16 @@ import json
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from classifiers.taxonomy import SENTIMENTS, load_taxonomy
 from responders.models import Ticket
+from responders.services.workflow import log_change, require_owner
 from store.models import Classification, Mention
 from store.services.audit import record
+
+
+SENTIMENT_NAMES = {"negative": "негатив", "neutral": "нейтрально", "positive": "позитив"}
 
 
 def classifier_text(mention: Mention) -> str:
@@ -35,6 +40,7 @@ def correct(ticket_id: int, user, *, sentiment: str, topics: list[str]) -> Class
     topics = list(dict.fromkeys(topics))
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        require_owner(ticket, user, timezone.now())
         previous = ticket.mention.current_classification
         c = Classification.objects.create(
             mention=ticket.mention, model_name="moderator", model_version=Classification.HUMAN_VERSION,
@@ -46,6 +52,9 @@ def correct(ticket_id: int, user, *, sentiment: str, topics: list[str]) -> Class
         ticket.save(update_fields=["sentiment", "topic", "updated_at"])
         record("classification.correct", ticket, actor=user, before=before,
                after={"sentiment": sentiment, "topics": topics})
+        taxonomy = load_taxonomy()
+        log_change(ticket, user, f"классификация исправлена: {SENTIMENT_NAMES.get(sentiment, sentiment)}; темы: "
+                   + (", ".join(taxonomy.name(t) for t in topics) or "—"))
     return c
 
 

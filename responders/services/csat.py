@@ -13,7 +13,7 @@ from django.utils import timezone
 from responders.config import ResponderConfig
 from responders.models import CsatSurvey, Reply, Ticket
 from responders.services.outbox import adapter_name_for
-from responders.services.templates import customer_name
+from responders.services.templates import customer_name, fill
 from store.services.audit import record
 
 DEFAULT_TEXT = "{name}, мы закрыли ваше обращение. Оцените, пожалуйста, как мы помогли, от 1 до 5: {link}"
@@ -33,7 +33,7 @@ def maybe_send_survey(ticket: Ticket, cfg: ResponderConfig, now: datetime) -> Cs
     if ticket.reply_count == 0 or ticket.surveys.filter(answered_at__isnull=True).exists():
         return None
     token = secrets.token_urlsafe(24)
-    text = (csat.get("text") or DEFAULT_TEXT).format(name=customer_name(ticket), link=survey_link(token))
+    text = fill(csat.get("text") or DEFAULT_TEXT, {"name": customer_name(ticket), "link": survey_link(token)})
     reply = Reply.objects.create(ticket=ticket, text=text, purpose=Reply.Purpose.CSAT, created_at=now,
                                  next_attempt_at=now, adapter=adapter_name_for(ticket.channel))
     survey = CsatSurvey.objects.create(ticket=ticket, token=token, reply=reply, created_at=now)

@@ -51,6 +51,10 @@ class ServiceMetrics:
     csat: float | None
     csat_responses: int = 0
     first_reply_sl_pct: float | None = None
+    # The denominators behind the percentages (the "n" the desk shows beside each one).
+    sl_n: int = 0
+    first_reply_sl_n: int = 0
+    fcr_n: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -133,6 +137,9 @@ def service_metrics(start: datetime, end: datetime, tickets=None, now: datetime 
         csat=round(statistics.fmean(scores), 2) if scores else None,
         csat_responses=len(scores),
         first_reply_sl_pct=_pct(fr_met, len(replied) + fr_late_unreplied),
+        sl_n=denominator,
+        first_reply_sl_n=len(replied) + fr_late_unreplied,
+        fcr_n=len(replied_closed),
     )
 
 

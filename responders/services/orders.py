@@ -15,6 +15,8 @@ from typing import Protocol
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, OperationalError, connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from responders.config import ResponderConfig
 from responders.models import Ticket, TicketOrderLink
@@ -403,19 +405,30 @@ def link_manually(ticket_id: int, reference: str, user) -> TicketOrderLink:
     ref = (reference or "").strip()
     order = Order.objects.filter(order_number=ref).first() or Order.objects.filter(tracking_number=ref.upper()).first()
     if order is None:
-        raise LookupError(f"no order with number or tracking number {ref!r}")
-    ticket = Ticket.objects.get(pk=ticket_id)
-    link, created = TicketOrderLink.objects.get_or_create(
-        ticket=ticket, order=order, defaults={"matched_by": MatchedBy.MANUAL, "matched_value": ref, "created_by": user})
-    if created:
-        record("ticket.link_order", ticket, actor=user, after={"order": order.order_number, "matched_by": "manual"})
+        raise LookupError(f"заказа с номером или трек-номером «{ref}» нет")
+    from responders.services.workflow import log_change, require_owner
+
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        require_owner(ticket, user, timezone.now())
+        link, created = TicketOrderLink.objects.get_or_create(
+            ticket=ticket, order=order,
+            defaults={"matched_by": MatchedBy.MANUAL, "matched_value": ref, "created_by": user})
+        if created:
+            record("ticket.link_order", ticket, actor=user, after={"order": order.order_number, "matched_by": "manual"})
+            log_change(ticket, user, f"привязан заказ {order.order_number}")
     return link
 
 
 def unlink(link_id: int, user) -> None:
     """Remove a ticket–order link (an automatic match that was wrong, or a manual one)."""
-    link = TicketOrderLink.objects.select_related("order").get(pk=link_id)
-    before = {"order": link.order.order_number, "matched_by": link.matched_by, "matched_value": link.matched_value}
-    ticket = link.ticket
-    link.delete()
-    record("ticket.unlink_order", ticket, actor=user, before=before)
+    from responders.services.workflow import log_change, require_owner
+
+    with transaction.atomic():
+        link = TicketOrderLink.objects.select_related("order").get(pk=link_id)
+        ticket = Ticket.objects.select_for_update().get(pk=link.ticket_id)
+        require_owner(ticket, user, timezone.now())
+        before = {"order": link.order.order_number, "matched_by": link.matched_by, "matched_value": link.matched_value}
+        link.delete()
+        record("ticket.unlink_order", ticket, actor=user, before=before)
+        log_change(ticket, user, f"отвязан заказ {before['order']}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -45,24 +46,59 @@ def suggest(ticket: Ticket) -> ReplyTemplate | None:
     return None
 
 
+# A handle we address someone by: one to three words of letters (a hyphen inside a word), nothing else.
+PLAIN_NAME = re.compile(r"^[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Zа-яёa-z]+)?(?: [А-ЯЁA-Zа-яёa-z.-]+){0,2}$")
+FIRST_NAME = re.compile(r"^[А-ЯЁA-Z][а-яёa-z]{1,30}(?:-[А-ЯЁA-Z][а-яёa-z]{1,30})?$")
+
+
+def safe_first_name(full_name: str) -> str:
+    """The first word of a name if it reads as a plain name ("Ольга Петрова" → "Ольга"), else ''.
+
+    Crawled handles ("olga_88", "<b>hacker</b>", "@user") never reach a reply: markup and raw handles would go to
+    the customer as written.
+    """
+    value = " ".join((full_name or "").split())
+    if not PLAIN_NAME.match(value):
+        return ""
+    first = value.split()[0]
+    return first if FIRST_NAME.match(first) else ""
+
+
 def customer_name(ticket: Ticket) -> str:
-    """The first name to address: the linked order's customer, else the mention's author, else a polite default."""
+    """The first name to address: the linked order's customer, else the mention's author if it is a plain name,
+    else '' (the reply then opens with a neutral greeting)."""
     link = ticket.order_links.select_related("order__customer").first()
     order = link.order if link else None
-    return (order.customer.name.split()[0] if order and order.customer and order.customer.name.strip() else "") or (
-        ticket.mention.author.split()[0] if ticket.mention.author.strip() else "Уважаемый клиент"
-    )
+    if order and order.customer:
+        name = safe_first_name(order.customer.name)
+        if name:
+            return name
+    return safe_first_name(ticket.mention.author)
 
 
-def render(template: ReplyTemplate, ticket: Ticket) -> str:
-    """Fill a template's placeholders from the ticket's linked order and author; drop the ones without a value."""
+def fill(text: str, values: dict) -> str:
+    """Fill {placeholders}; without a name, "{name}, здравствуйте!" becomes "Здравствуйте!"; placeholders
+    without a value are dropped with the space before them."""
+    if not values.get("name"):
+        text = re.sub(r"\{name\},?\s*(\w)", lambda m: m.group(1).upper(), text)
+        text = text.replace("{name}", "")
+    text = text.format_map(_Blank(values))
+    # A placeholder with no value reads badly to a customer: strip the empty ones' surrounding words.
+    return text.replace(" {order}", "").replace(" {tracking}", "").replace(" {tracking_link}", "")
+
+
+def placeholder_values(ticket: Ticket) -> dict:
+    """The values of {name} {order} {tracking} {tracking_link} for a ticket (missing ones left out)."""
     link = ticket.order_links.select_related("order__customer").first()
     order = link.order if link else None
-    values = _Blank(name=customer_name(ticket))
+    values = {"name": customer_name(ticket)}
     if order:
         values.update(order=order.order_number, tracking=order.tracking_number or order.order_number)
         if order.tracking_number:
             values["tracking_link"] = TRACKING_URL.format(tracking=order.tracking_number)
-    text = template.text.format_map(values)
-    # A placeholder with no value reads badly to a customer: strip the empty ones' surrounding words.
-    return text.replace(" {order}", "").replace(" {tracking}", "").replace(" {tracking_link}", "")
+    return values
+
+
+def render(template: ReplyTemplate, ticket: Ticket, values: dict | None = None) -> str:
+    """Fill a template's placeholders from the ticket's linked order and author (`values`: precomputed)."""
+    return fill(template.text, values if values is not None else placeholder_values(ticket))

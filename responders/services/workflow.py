@@ -43,6 +43,52 @@ class ClaimConflict(TransitionError):
     """Another moderator holds the ticket."""
 
 
+def state_name(state: str) -> str:
+    """The Russian name of a ticket state (as the desk shows it)."""
+    return TicketState(state).label if state in TicketState.values else state
+
+
+def is_lead(user) -> bool:
+    from responders.roles import LEAD, has_role
+
+    return has_role(user, LEAD)
+
+
+def require_owner(ticket: Ticket, user, now: datetime) -> None:
+    """The one rule for changing a ticket (labels, orders, close, reopen): its holder, or a lead.
+
+    A free open ticket is anyone's to take (acting on it claims it where the action does); a closed one
+    belongs to its last assignee (who closed it). The system (user None: CLI, flows) is not checked.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or is_lead(user):
+        return
+    if ticket.state == TicketState.CLOSED:
+        if ticket.assignee_id is not None and ticket.assignee_id != user.pk:
+            raise ClaimConflict(f"обращение #{ticket.pk} закрыл(а) {ticket.assignee.get_username()}: менять его "
+                                "может он(а) или руководитель")
+        return
+    current = holder(ticket, now)
+    if current is not None and current.pk != user.pk:
+        raise ClaimConflict(f"обращение #{ticket.pk} в работе у {current.get_username()}: менять его может "
+                            "он(а) или руководитель")
+
+
+def may_change(ticket: Ticket, user, now: datetime) -> bool:
+    """True if `user` may change the ticket under require_owner's rule (the desk greys out the buttons)."""
+    try:
+        require_owner(ticket, user, now)
+    except ClaimConflict:
+        return False
+    return True
+
+
+def log_change(ticket: Ticket, user, note: str, now: datetime | None = None) -> TicketEvent:
+    """A history row for a change that keeps the state (labels, order links, assignment)."""
+    return TicketEvent.objects.create(ticket=ticket, from_state=ticket.state, to_state=ticket.state,
+                                      actor=user if getattr(user, "is_authenticated", False) else None,
+                                      at=now or timezone.now(), note=note[:500])
+
+
 def claim_ttl(cfg: ResponderConfig) -> timedelta:
     """How long a claim lasts without activity (desk settings, then rules.yaml, default 30 minutes)."""
     row = DeskSettings.objects.filter(pk=1).only("claim_ttl_minutes").first()
@@ -117,7 +163,7 @@ def _locked(ticket_id: int) -> Ticket:
     try:
         return Ticket.objects.select_for_update().get(pk=ticket_id)
     except Ticket.DoesNotExist:
-        raise TransitionError(f"ticket #{ticket_id} does not exist") from None
+        raise TransitionError(f"обращения #{ticket_id} нет") from None
 
 
 def _move(ticket: Ticket, to_state: str, actor, now: datetime, note: str = "") -> None:
@@ -138,20 +184,20 @@ def _take(ticket: Ticket, user, now: datetime, cfg: ResponderConfig) -> None:
     """Make `user` the holder: a conditional UPDATE that only succeeds if the ticket is free or already theirs."""
     current = holder(ticket, now)
     if current is not None and current.pk != user.pk:
-        raise ClaimConflict(f"ticket #{ticket.pk} is held by {current.get_username()}")
+        raise ClaimConflict(f"обращение #{ticket.pk} в работе у {current.get_username()}")
     expires = now + claim_ttl(cfg)
     free = Q(assignee__isnull=True) | Q(assignee=user) | Q(claim_expires_at__lte=now)
     taken = Ticket.objects.filter(free, pk=ticket.pk).exclude(state=TicketState.CLOSED).update(
         assignee=user, claim_expires_at=expires)
     if taken != 1:
-        raise ClaimConflict(f"ticket #{ticket.pk} was claimed by someone else")
+        raise ClaimConflict(f"обращение #{ticket.pk} только что взял другой модератор")
     ticket.assignee, ticket.claim_expires_at = user, expires
 
 
 def _require_holder(ticket: Ticket, user, now: datetime, cfg: ResponderConfig) -> None:
     """Refuse unless `user` holds the ticket; a free ticket is claimed on the way (then the claim is renewed)."""
     if ticket.state == TicketState.CLOSED:
-        raise TransitionError(f"ticket #{ticket.pk} is closed")
+        raise TransitionError(f"обращение #{ticket.pk} закрыто")
     _take(ticket, user, now, cfg)
     if ticket.state == TicketState.NEW:
         _move(ticket, TicketState.CLAIMED, user, now, "claimed")
@@ -163,7 +209,7 @@ def claim(ticket_id: int, user, *, now: datetime | None = None, cfg: ResponderCo
     with transaction.atomic():
         ticket = _locked(ticket_id)
         if ticket.state == TicketState.CLOSED:
-            raise TransitionError(f"ticket #{ticket_id} is closed: reopen it first")
+            raise TransitionError(f"обращение #{ticket_id} закрыто: сначала откройте его снова")
         before = snapshot(ticket)
         _require_holder(ticket, user, now, cfg)
         return _finish(ticket, "claim", user, before, cfg, now)
@@ -178,7 +224,7 @@ def release(ticket_id: int, user, *, now: datetime | None = None, cfg: Responder
         ticket = _locked(ticket_id)
         current = holder(ticket, now)
         if current is not None and current.pk != user.pk and not has_role(user, LEAD):
-            raise ClaimConflict(f"ticket #{ticket_id} is held by {current.get_username()}")
+            raise ClaimConflict(f"обращение #{ticket_id} в работе у {current.get_username()}")
         before = snapshot(ticket)
         ticket.assignee, ticket.claim_expires_at = None, None
         if ticket.state == TicketState.CLAIMED:
@@ -193,16 +239,16 @@ def assign(ticket_id: int, assignee, *, by=None, now: datetime | None = None, cf
     with transaction.atomic():
         ticket = _locked(ticket_id)
         if ticket.state == TicketState.CLOSED:
-            raise TransitionError(f"ticket #{ticket_id} is closed")
+            raise TransitionError(f"обращение #{ticket_id} закрыто")
         if only_if_free and holder(ticket, now) is not None:
-            raise ClaimConflict(f"ticket #{ticket_id} is already held")
+            raise ClaimConflict(f"обращение #{ticket_id} уже в работе")
         before = snapshot(ticket)
         expires = now + claim_ttl(cfg)
         updated = Ticket.objects.filter(pk=ticket.pk).exclude(state=TicketState.CLOSED)
         if only_if_free:
             updated = updated.filter(Q(assignee__isnull=True) | Q(claim_expires_at__lte=now))
         if updated.update(assignee=assignee, claim_expires_at=expires) != 1:
-            raise ClaimConflict(f"ticket #{ticket_id} was claimed by someone else")
+            raise ClaimConflict(f"обращение #{ticket_id} только что взял другой модератор")
         ticket.assignee, ticket.claim_expires_at = assignee, expires
         if ticket.state == TicketState.NEW:
             _move(ticket, TicketState.CLAIMED, by, now, f"assigned to {assignee.get_username()}")
@@ -219,7 +265,7 @@ def reply(ticket_id: int, user, text: str, *, template: ReplyTemplate | None = N
 
     text = (text or "").strip()
     if not text:
-        raise TransitionError("the reply is empty")
+        raise TransitionError("ответ пустой")
     cfg, now = cfg or load_config(), now or timezone.now()
     with transaction.atomic():
         ticket = _locked(ticket_id)
@@ -243,7 +289,7 @@ def wait_for_customer(ticket_id: int, user, *, now: datetime | None = None, cfg:
     with transaction.atomic():
         ticket = _locked(ticket_id)
         if ticket.state != TicketState.REPLIED:
-            raise TransitionError(f"only a replied ticket can wait for the customer (it is {ticket.state})")
+            raise TransitionError(f"ждать клиента можно только после ответа (сейчас: {state_name(ticket.state)})")
         before = snapshot(ticket)
         _require_holder(ticket, user, now, cfg)
         _move(ticket, TicketState.WAITING, user, now, "waiting for the customer")
@@ -257,7 +303,7 @@ def resume(ticket_id: int, user=None, *, now: datetime | None = None, cfg: Respo
     with transaction.atomic():
         ticket = _locked(ticket_id)
         if ticket.state != TicketState.WAITING:
-            raise TransitionError(f"only a waiting ticket can resume (it is {ticket.state})")
+            raise TransitionError(f"«Клиент ответил» — только для обращения, которое ждёт клиента (сейчас: {state_name(ticket.state)})")
         before = snapshot(ticket)
         if user is not None:
             _take(ticket, user, now, cfg)
@@ -275,9 +321,13 @@ def close(ticket_id: int, user, *, reason: str = "", now: datetime | None = None
     with transaction.atomic():
         ticket = _locked(ticket_id)
         before = snapshot(ticket)
-        _require_holder(ticket, user, now, cfg)
+        current = holder(ticket, now)
+        if current is not None and current.pk != getattr(user, "pk", None) and is_lead(user):
+            pass  # a lead closes a ticket someone else holds; the holder stays its assignee
+        else:
+            _require_holder(ticket, user, now, cfg)
         if ticket.kind == TicketKind.COMPLAINT and ticket.reply_count == 0 and not reason:
-            raise TransitionError("closing a complaint without a reply needs a reason")
+            raise TransitionError("чтобы закрыть жалобу без ответа, укажите причину")
         _move(ticket, TicketState.CLOSED, user, now, reason or "closed")
         ticket.closed_at, ticket.close_reason, ticket.claim_expires_at = now, reason[:200], None
         if ticket.first_replied_at is None:
@@ -294,7 +344,8 @@ def reopen(ticket_id: int, user, *, reason: str = "", now: datetime | None = Non
     with transaction.atomic():
         ticket = _locked(ticket_id)
         if ticket.state != TicketState.CLOSED:
-            raise TransitionError(f"only a closed ticket can be reopened (it is {ticket.state})")
+            raise TransitionError(f"открыть снова можно только закрытое обращение (сейчас: {state_name(ticket.state)})")
+        require_owner(ticket, user, now)
         before = snapshot(ticket)
         ticket.closed_at, ticket.close_reason, ticket.resolution_met, ticket.dismissed = None, "", None, False
         _move(ticket, TicketState.NEW, user, now, reason or "reopened")

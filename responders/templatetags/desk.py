@@ -64,3 +64,63 @@ def topic_names(codes) -> str:
 @register.filter
 def sentiment_name(value: str) -> str:
     return SENTIMENT_NAMES.get(value, value)
+
+
+EVENT_NOTES = {"opened": "открыто", "claimed": "взято в работу", "released": "возвращено в очередь",
+               "replied": "ответ поставлен в очередь", "waiting for the customer": "ждём клиента",
+               "customer answered": "клиент ответил", "reopened": "открыто снова", "closed": "закрыто"}
+EVENT_PREFIXES = (("assigned to ", "назначено: "), ("dismissed: ", "закрыто без ответа: "),
+                  ("escalated to ", "эскалировано руководителю: "))
+
+
+@register.filter
+def state_name(code: str) -> str:
+    """The Russian name of a ticket state code ('' → '—')."""
+    from responders.models import TicketState
+
+    return TicketState(code).label if code in TicketState.values else (code or "—")
+
+
+@register.filter
+def event_note(note: str) -> str:
+    """A history note in Russian: the service's notes are stored as short English codes."""
+    note = note or ""
+    if note in EVENT_NOTES:
+        return EVENT_NOTES[note]
+    for prefix, russian in EVENT_PREFIXES:
+        if note.startswith(prefix):
+            return russian + note[len(prefix):]
+    return note
+
+
+@register.filter
+def group_key(key: str, dimension: str) -> str:
+    """A metrics row's key as people read it: topic and channel names instead of codes (CSV keeps the codes)."""
+    if dimension == "topic":
+        return topic_name(key) or key
+    if dimension == "channel":
+        from store.models import SourceKind
+
+        return SourceKind(key).label if key in SourceKind.values else key
+    if dimension == "moderator" and key in ("", "None"):
+        return "не назначено"
+    return key
+
+
+def _span(seconds: float) -> str:
+    minutes = int(abs(seconds) // 60)
+    if minutes < 60:
+        return f"{minutes} мин"
+    hours = minutes // 60
+    return f"{hours} ч" if hours < 48 else f"{hours // 24} дн {hours % 24} ч"
+
+
+@register.simple_tag
+def due_in(due, now, state: str = "") -> str:
+    """"осталось 5 ч" / "просрочено на 3 ч" for a due time ("на паузе" while the ticket waits for the customer)."""
+    if due is None:
+        return ""
+    if state == "waiting":
+        return "на паузе"
+    left = (due - now).total_seconds()
+    return f"осталось {_span(left)}" if left >= 0 else f"просрочено на {_span(left)}"

@@ -93,8 +93,11 @@ def correct_classification(request, pk: int):
     get_object_or_404(Ticket, pk=pk)
     form = CorrectionForm(request.POST)
     if form.is_valid():
-        correct(pk, request.user, sentiment=form.cleaned_data["sentiment"], topics=form.cleaned_data["topics"])
-        messages.success(request, "Классификация исправлена и сохранена для дообучения.")
+        try:
+            correct(pk, request.user, sentiment=form.cleaned_data["sentiment"], topics=form.cleaned_data["topics"])
+            messages.success(request, "Классификация исправлена и сохранена для дообучения.")
+        except wf.TransitionError as exc:
+            messages.error(request, str(exc))
     else:
         messages.error(request, "Проверьте тональность и темы.")
     return _back(pk)
@@ -109,7 +112,7 @@ def link_order(request, pk: int):
         try:
             link = orders.link_manually(pk, form.cleaned_data["reference"], request.user)
             messages.success(request, f"Привязан заказ {link.order.order_number}.")
-        except LookupError as exc:
+        except (LookupError, wf.TransitionError) as exc:
             messages.error(request, str(exc))
     return _back(pk)
 
@@ -118,8 +121,11 @@ def link_order(request, pk: int):
 @role_required(MODERATOR)
 def unlink_order(request, link_id: int):
     link = get_object_or_404(TicketOrderLink, pk=link_id)
-    orders.unlink(link.pk, request.user)
-    messages.success(request, "Связь с заказом удалена.")
+    try:
+        orders.unlink(link.pk, request.user)
+        messages.success(request, "Связь с заказом удалена.")
+    except wf.TransitionError as exc:
+        messages.error(request, str(exc))
     return _back(link.ticket_id)
 
 

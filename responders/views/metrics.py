@@ -10,21 +10,40 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from responders.forms import PeriodForm
+from responders.models import Ticket
 from responders.roles import LEAD, MARKETER, MODERATOR, has_role, role_required
 from responders.services.metrics import metrics_by, service_metrics, write_csv
+
+
+def period_with_data(first, last) -> tuple:
+    """The default 7 days, or, when they hold no tickets, the 7 days up to the newest ticket (moved=True)."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(first, time.min, tzinfo=tz)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
+    tickets = Ticket.objects.filter(dismissed=False)
+    if tickets.filter(opened_at__gte=start, opened_at__lt=end).exists():
+        return first, last, False
+    newest = tickets.filter(opened_at__lt=start).order_by("-opened_at").values_list("opened_at", flat=True).first()
+    if newest is None:
+        return first, last, False
+    newest_day = timezone.localtime(newest, tz).date()
+    return newest_day - (last - first), newest_day, True
 
 
 @role_required(MODERATOR, MARKETER)
 def metrics(request):
     form = PeriodForm(request.GET or None)
     first, last = form.period()
+    moved = False
+    if not (request.GET.get("start") or request.GET.get("end")):
+        first, last, moved = period_with_data(first, last)
     tz = timezone.get_current_timezone()
     start = datetime.combine(first, time.min, tzinfo=tz)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
     now = timezone.now()
     dimensions = ["channel", "topic", "day"]
-    if has_role(request.user, LEAD) or has_role(request.user, MARKETER):
-        dimensions.insert(2, "moderator")  # team metrics: leads (and the marketers' reports)
+    if has_role(request.user, LEAD):
+        dimensions.insert(2, "moderator")  # per-moderator figures: leads and admins only
     groups = {d: metrics_by(d, start, end, now=now) for d in dimensions}
     total = service_metrics(start, end, now=now)
     if request.GET.get("format") == "csv":
@@ -34,8 +53,15 @@ def metrics(request):
         response["Content-Disposition"] = f'attachment; filename="otklik-metrics-{first}-{last}.csv"'
         return response
     query = request.GET.copy()
-    query["format"] = "csv"
+    query.update({"format": "csv", "start": first.isoformat(), "end": last.isoformat()})
+    days = groups.get("day") or []
+    peak = max((m.tickets for _, m in days), default=0) or 1
+    chart = [{"day": key[5:].replace("-", "."), "tickets": m.tickets, "closed": m.closed, "sl": m.sl_pct,
+              "h": round(100 * m.tickets / peak), "hc": round(100 * m.closed / peak), "x": 10 + i * 34,
+              "y": 120 - round(100 * m.tickets / peak), "yc": 120 - round(100 * m.closed / peak), "xc": 25 + i * 34}
+             for i, (key, m) in enumerate(days)]
     return render(request, "desk/metrics.html", {
         "form": form, "first": first, "last": last, "total": total, "groups": groups, "csv_query": query.urlencode(),
+        "moved": moved, "chart": chart, "chart_width": 20 + 34 * len(chart),
         "titles": {"channel": "По каналам", "topic": "По темам", "moderator": "По модераторам", "day": "По дням"},
     })

@@ -20,8 +20,8 @@ from responders.services import presence
 from responders.services.customers import customer_card
 from responders.services.search import search_tickets
 from responders.services.templates import render as render_template
-from responders.services.templates import suggest
-from responders.services.workflow import holder
+from responders.services.templates import placeholder_values, suggest
+from responders.services.workflow import holder, may_change
 
 
 def with_next_due(qs):
@@ -45,8 +45,16 @@ def filtered_tickets(form: QueueFilterForm, user):
         qs = qs.filter(assignee__isnull=True)
     elif who:
         qs = qs.filter(assignee__username=who)
+    if data.get("unanswered"):
+        qs = qs.filter(first_replied_at__isnull=True)
     qs = search_tickets(qs, data.get("q") or "")
     return with_next_due(qs).select_related("mention", "mention__source", "assignee").order_by("next_due", "id")
+
+
+# Saved views: (title, query string) shown above the filters.
+SAVED_VIEWS = (("Все открытые", ""), ("Мои", "assignee=me"), ("Под угрозой", "sla_state=at_risk"),
+               ("Просроченные", "sla_state=breached"), ("Без ответа", "unanswered=on"),
+               ("Свободные", "assignee=none"))
 
 
 @role_required(MODERATOR)
@@ -57,7 +65,8 @@ def queue(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "desk/queue.html", {"page": page, "form": form, "query": query.urlencode(),
-                                               "now": timezone.now()})
+                                               "now": timezone.now(), "views": SAVED_VIEWS,
+                                               "current_view": request.GET.urlencode()})
 
 
 @role_required(MODERATOR)
@@ -71,6 +80,9 @@ def ticket_detail(request, pk: int):
     if request.GET.get("template", "").isdigit():
         chosen = next((t for t in templates if t.pk == int(request.GET["template"])), None)
     template = chosen or suggest(ticket)
+    values = placeholder_values(ticket)
+    template_texts = {str(t.pk): render_template(t, ticket, values) for t in templates}
+    reply_text = template_texts.get(str(template.pk), "") if template else ""
     classification = ticket.mention.current_classification
     current = holder(ticket, now)
     return render(request, "desk/ticket.html", {
@@ -81,8 +93,9 @@ def ticket_detail(request, pk: int):
         "card": customer_card(ticket),
         "templates": templates,
         "template": template,
-        "reply_form": ReplyForm(initial={"text": render_template(template, ticket) if template else "",
-                                         "template": template.pk if template else None}),
+        "reply_form": ReplyForm(initial={"text": reply_text, "template": template.pk if template else None}),
+        "reply_text": reply_text.strip(),
+        "template_texts": template_texts,
         "close_form": CloseForm(),
         "correction_form": CorrectionForm(initial={"sentiment": classification.sentiment if classification else "",
                                                    "topics": classification.topics if classification else []}),
@@ -90,6 +103,9 @@ def ticket_detail(request, pk: int):
         "assign_form": AssignForm() if has_role(request.user, LEAD) else None,
         "holder": current,
         "mine": current is not None and current.pk == request.user.pk,
+        "may_change": may_change(ticket, request.user, now),
+        "locked_reason": "Менять обращение может {} или руководитель".format(
+            (current or ticket.assignee).get_username() if (current or ticket.assignee) else "исполнитель"),
         "viewers": presence.viewers(ticket, exclude=request.user, now=now),
         "replies": ticket.replies.prefetch_related("attempt_log"),
         "events": ticket.events.select_related("actor"),

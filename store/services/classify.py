@@ -10,16 +10,12 @@ from otklik.failpoints import failpoint
 
 from classifiers.types import Classifier
 from store.models import Classification, Mention
+from store.signals import mentions_changed
 
 
 def enqueue_for_index(mention_ids: list[int], reason: str) -> None:
-    """Queue these mentions for the search index (a no-op when the search app is not installed)."""
-    from django.apps import apps
-
-    if apps.is_installed("search"):
-        from search.services.outbox import enqueue
-
-        enqueue(mention_ids, reason)
+    """Tell whoever indexes mentions that these changed in bulk (the search app's outbox listens)."""
+    mentions_changed.send(sender=Mention, mention_ids=list(mention_ids), reason=reason)
 
 
 def primary_topic(topics: list[str], topic_scores: dict[str, float]) -> str:

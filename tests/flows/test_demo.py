@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import yaml
 
 from crawlers.snapshot_server import SNAPSHOT_DIR
 from flows.demo import demo_batch
-from responders.models import Ticket, TicketOrderLink
-from store.models import Classification, Mention, QuarantinedItem
+from responders.demo import demo_clock
+from responders.models import CsatSurvey, Reply, Ticket, TicketEvent, TicketOrderLink
+from responders.services.metrics import service_metrics
+from store.models import Classification, Mention, Order, QuarantinedItem
 
+# The moment the demo pretends it is: fixed, so the test never depends on today's date (17:00 in Moscow).
+NOW = datetime(2027, 3, 10, 14, 0, tzinfo=timezone.utc)
 TRUTH = json.loads((SNAPSHOT_DIR / "truth.json").read_text(encoding="utf-8"))
 AUTHORED = yaml.safe_load((SNAPSHOT_DIR / "authored.yaml").read_text(encoding="utf-8"))["mentions"]
 
@@ -46,7 +52,7 @@ def expected_order_links() -> dict[str, str]:
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_demo_batch_matches_the_authored_truth_and_reruns_idempotently(shared_db, tmp_path):
-    first = demo_batch(report_dir=str(tmp_path))
+    first = demo_batch(report_dir=str(tmp_path), now=NOW)
     crawl = first["crawl"]
     total = lambda k: sum(s[k] for s in crawl.values())  # noqa: E731
 
@@ -83,11 +89,45 @@ def test_demo_batch_matches_the_authored_truth_and_reruns_idempotently(shared_db
     html = open(report["html"], encoding="utf-8").read()
     assert "Задержка доставки" in html and "data:image/png;base64," in html
     # The planted snowstorm (delivery delays ×3 on 18–19 November) is reported as a spike.
+    # The snapshot moved by whole days: its newest day (23 November) is NOW's day, and the storm moved with it.
+    days = first["clock"]["days"]
+    assert date(2026, 11, 23) + timedelta(days=days) == date(2027, 3, 10)
+    storm_days = {(date.fromisoformat(d) + timedelta(days=days)).isoformat() for d in TRUTH["snowstorm"]["days"]}
     storm = {s["peak"] for s in report["spikes"] if s["topic"] == "delivery_delay"}
-    assert storm & set(TRUTH["snowstorm"]["days"]), report["spikes"]
+    assert storm & storm_days, report["spikes"]
+    assert Mention.objects.filter(posted_at__gt=NOW).count() == 0
+    assert Mention.objects.filter(posted_at__lt=NOW - timedelta(days=15)).count() == 0
+    assert Order.objects.filter(created_at__gt=NOW).count() == 0
 
-    # The second run finds nothing new and opens nothing.
-    second = demo_batch(report_dir=str(tmp_path))
+    # Two weeks of moderator work: a queue with fresh, at-risk and overdue tickets, most of the fortnight closed.
+    open_tickets = Ticket.objects.open()
+    states = Counter(open_tickets.values_list("state", flat=True))
+    sla = Counter(open_tickets.values_list("sla_state", flat=True))
+    assert 10 <= open_tickets.count() <= 60, states
+    assert states["new"] >= 3 and states["replied"] + states["claimed"] >= 2 and states["waiting"] >= 1, states
+    assert sla["ok"] > sla["at_risk"] >= 1 and sla["breached"] >= 1, sla
+    closed_by_team = Ticket.objects.filter(state="closed", dismissed=False, assignee__isnull=False).count()
+    assert closed_by_team >= 200
+    assert TicketEvent.objects.filter(note="клиент написал снова").exists()  # reopenings
+    assert Reply.objects.filter(purpose="reply", status="dry_run").count() >= 250  # published, nothing sent
+    m = service_metrics(NOW - timedelta(days=7), NOW, now=NOW)
+    assert m.tickets >= 100
+    assert 80 <= m.sl_pct < 100 and 40 <= m.closed_24h_pct < 95, m
+    assert 80 <= m.first_reply_sl_pct < 100 and 50 <= m.fcr_pct < 100, m
+    assert 3.5 <= m.csat <= 4.8 and m.csat_responses >= 20, m
+    assert 1 <= m.first_reply.median_h <= 12, m
+
+    # The second run finds nothing new, moves nothing and plays nothing again.
+    before = (TicketEvent.objects.count(), Reply.objects.count(), CsatSurvey.objects.count(),
+              sorted(Order.objects.values_list("created_at", flat=True)))
+    second = demo_batch(report_dir=str(tmp_path), now=NOW)
+    assert second["clock"] == {**first["clock"], "shifted": 0}
+    # Days later the clock is still the first run's: the dates never move twice.
+    later = demo_clock(list(crawl), NOW + timedelta(days=3)).as_dict()
+    assert later == {k: v for k, v in first["clock"].items() if k != "shifted"}
+    assert second["play"]["played"] is False and second["orders"]["created"] == 0
+    assert (TicketEvent.objects.count(), Reply.objects.count(), CsatSurvey.objects.count(),
+            sorted(Order.objects.values_list("created_at", flat=True))) == before
     assert sum(s["new"] + s["near_duplicate"] for s in second["crawl"].values()) == 0
     assert second["classify"]["classified"] == 0
     assert (second["route"]["opened"], second["route"]["dismissed"]) == (0, 0)

@@ -32,7 +32,7 @@ def test_users_ticket_sla_outbox_and_exports(open_ticket, tmp_path):
 
     t = open_ticket("Заказ опаздывает", posted_at=timezone.now() - timedelta(hours=30))
     assert run("ticket", "claim", str(t.pk), "--user", "nobody").exit_code != 0
-    assert run("ticket", "close", str(t.pk), "--user", "anna").output.count("needs a reason") == 1
+    assert run("ticket", "close", str(t.pk), "--user", "anna").output.count("укажите причину") == 1
     assert run("ticket", "reply", str(t.pk), "--user", "anna").exit_code == 0
     assert Reply.objects.get().template.topic == "delivery_delay"
     out = run("sla", "sweep").output

@@ -121,7 +121,7 @@ def test_customer_card_and_manual_links(open_ticket, make_user, orders):
     link = link_manually(lone.pk, "40020000", ann)
     assert (link.matched_by, link.created_by) == ("manual", ann)
     assert customer_card(lone).customer.external_id == "C2"
-    with pytest.raises(LookupError, match="no order"):
+    with pytest.raises(LookupError, match="заказа с номером"):
         link_manually(lone.pk, "99999999", ann)
     unlink(link.pk, ann)
     assert not TicketOrderLink.objects.filter(ticket=lone).exists()

@@ -44,6 +44,35 @@ def test_fallbacks_without_order_or_specific_template():
     other = Ticket.objects.get(topic="other")
     tpl = suggest(other)
     assert (tpl.topic, tpl.situation) == ("*", "default")
-    assert render(tpl, other).startswith("Уважаемый клиент, здравствуйте!")
+    assert render(tpl, other).startswith("Здравствуйте! ")
     praise = Ticket.objects.get(topic="praise")
     assert render(suggest(praise), praise).startswith("Мария, спасибо")
+
+
+@pytest.mark.parametrize("author", ['<script>alert(1)</script>"><img src=x>', "olga_88", "@skoro_fan", "Иван 2",
+                                    "https://vk.com/id1", "{order}", ""])
+def test_a_handle_that_is_not_a_plain_name_never_reaches_the_reply(author):
+    load_templates()
+    classified("Посылка опаздывает", topics=["delivery_delay"], author=author)
+    route_pending()
+    ticket = Ticket.objects.get()
+    text = render(suggest(ticket), ticket)
+    assert text.startswith("Здравствуйте! Приносим извинения") and "<" not in text and "{" not in text
+    assert (author.split() or [""])[0] not in text or not author
+
+
+def test_a_plain_author_name_is_used_and_the_csat_question_falls_back_too(rules):
+    from responders.services import workflow as wf
+    from responders.models import Reply
+    from django.contrib.auth import get_user_model
+
+    load_templates()
+    classified("Посылка опаздывает", topics=["delivery_delay"], author="Анна-Мария Петрова")
+    classified("Посылка потерялась", topics=["lost_item"], author="<b>x</b>")
+    route_pending()
+    named, anon = Ticket.objects.get(topic="delivery_delay"), Ticket.objects.get(topic="lost_item")
+    assert render(suggest(named), named).startswith("Анна-Мария, здравствуйте!")
+    ann = get_user_model().objects.create_user("ann")
+    wf.reply(anon.pk, ann, "Ответ")
+    wf.close(anon.pk, ann, cfg=rules(csat={"enabled": True}))
+    assert Reply.objects.get(purpose="csat").text.startswith("Мы закрыли ваше обращение.")

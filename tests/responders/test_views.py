@@ -39,6 +39,31 @@ def test_roles_guard_the_pages(client, make_user):
     assert client.get(reverse("desk:settings")).status_code == 403
 
 
+def test_each_role_lands_on_its_page_and_sees_only_its_links(client, make_user):
+    assert client.get("/").status_code == 302 and "/login/" in client.get("/")["Location"]
+    pages = {"moderator": reverse("desk:queue"), "lead": reverse("desk:metrics"), "marketer": reverse("reports:index")}
+    for role, page in pages.items():
+        login(client, make_user(f"u-{role}", role=role))
+        assert client.get("/")["Location"] == page
+    # A marketer who opens the queue gets a Russian page with the navigation, not a bare 403.
+    resp = client.get(reverse("desk:queue"))
+    html = resp.content.decode()
+    assert resp.status_code == 403 and "Нет доступа" in html and 'href="/"' in html
+    assert reverse("desk:metrics") in html and reverse("reports:index") in html
+    assert f'href="{reverse("desk:queue")}"' not in html and reverse("desk:settings") not in html
+    # Per-moderator figures are for leads and admins only.
+    assert "По модераторам" not in client.get(reverse("desk:metrics")).content.decode()
+    csv_lines = client.get(reverse("desk:metrics"), {"format": "csv"}).content.decode().splitlines()
+    assert not any(line.startswith("moderator,") for line in csv_lines)
+    login(client, make_user("u-none", role=None))
+    assert client.get("/").status_code == 403
+    # The login form sends each role to its page.
+    client.logout()
+    make_user("u-lead2", role="lead", password="secret-pass-1")
+    resp = Client().post(reverse("login"), {"username": "u-lead2", "password": "secret-pass-1"}, follow=True)
+    assert resp.redirect_chain[-1][0] == reverse("desk:metrics")
+
+
 def test_queue_filters_search_and_due_order(client, make_user, open_ticket, now):
     ann = make_user("ann")
     late = open_ticket("Курьер ОПОЗДАЛ на день", posted_at=now - 30 * H, topics=["delivery_delay"])
@@ -88,7 +113,7 @@ def test_claim_reply_close_through_the_desk(client, make_user, open_ticket):
     bob_page = bob_client.get(reverse("desk:ticket", args=[t.pk]))
     assert bob_page.context["holder"] == ann and not bob_page.context["mine"]
     resp = bob_client.post(reverse("desk:action", args=[t.pk, "reply"]), {"text": "чужой ответ"}, follow=True)
-    assert "held by ann" in resp.content.decode() and not Reply.objects.exists()
+    assert "в работе у ann" in resp.content.decode() and not Reply.objects.exists()
     assert client.get(reverse("desk:ticket", args=[t.pk])).context["viewers"] == ["bob"]
     tpl = page.context["template"]
     client.post(reverse("desk:action", args=[t.pk, "reply"]), {"text": text, "template": tpl.pk})
@@ -118,7 +143,7 @@ def test_correction_link_and_heartbeat(client, make_user, open_ticket, tmp_path)
     t.refresh_from_db()
     assert t.topic == "damaged_packaging" and t.mention.current_classification.corrected_by == ann
     resp = client.post(reverse("desk:link_order", args=[t.pk]), {"reference": "12345678"}, follow=True)
-    assert "no order" in resp.content.decode()
+    assert "заказа с номером или трек-номером «12345678» нет" in resp.content.decode()
     client.post(reverse("desk:action", args=[t.pk, "claim"]))
     beat = client.post(reverse("desk:heartbeat", args=[t.pk]), {"visible": "1"}).json()
     assert beat == {"viewers": [], "renewed": True}
@@ -172,3 +197,61 @@ def test_csat_page(client, make_user, open_ticket):
     assert "Ваша оценка: 5 из 5" in resp.content.decode()
     assert CsatSurvey.objects.get(pk=survey.pk).score == 5
     assert client.get(reverse("csat", args=["wrong"])).status_code == 404
+
+
+def test_metrics_page_speaks_russian_with_n_charts_and_a_period_with_data(client, make_user, open_ticket):
+    old = open_ticket("Посылка не пришла", posted_at=T0, topics=["lost_item"])  # long before the last 7 days
+    lead = make_user("lena", role="lead")
+    wf.reply(old.pk, lead, "Ищем", now=T0 + H)
+    wf.close(old.pk, lead, now=T0 + 2 * H)
+    login(client, lead)
+    resp = client.get(reverse("desk:metrics"))
+    html = resp.content.decode()
+    # The default 7 days are empty: the page moves to the 7 days up to the newest ticket, and says so.
+    assert resp.context["last"] == timezone.localtime(T0).date() and 'id="moved-period"' in html
+    assert resp.context["total"].tickets == 1 and "n = 1" in html
+    assert "Потеря отправления" in html and ">lost_item<" not in html  # names, not codes
+    assert 'id="chart-days"' in html and "<rect" in html
+    assert "на 1000 клиентов, у которых в этом периоде был заказ" in html
+    # The CSV keeps the codes.
+    csv_text = client.get(reverse("desk:metrics"), {"format": "csv", "start": T0.date().isoformat(),
+                                                   "end": T0.date().isoformat()}).content.decode()
+    assert "topic,lost_item," in csv_text and "sl_n" in csv_text.splitlines()[0]
+    # An explicit period is kept even when empty.
+    assert 'id="moved-period"' not in client.get(reverse("desk:metrics"), {"start": "2020-01-01"}).content.decode()
+
+
+def test_history_rows_are_russian(client, make_user, open_ticket):
+    ann = make_user("ann")
+    t = open_ticket()
+    wf.claim(t.pk, ann)
+    wf.reply(t.pk, ann, "Ответ")
+    wf.wait_for_customer(t.pk, ann)
+    login(client, ann)
+    html = client.get(reverse("desk:ticket", args=[t.pk])).content.decode()
+    history = html[html.index("<h2>История</h2>"):]
+    for text in ("Новый → В работе", "взято в работу", "Отвечен → Ждём клиента", "ждём клиента", "открыто"):
+        assert text in history, text
+    for code in ("new →", "→ claimed", "waiting for the customer"):
+        assert code not in history, code
+
+
+def test_queue_shows_both_deadlines_saved_views_and_an_assignee_list(client, make_user, open_ticket, now):
+    ann = make_user("ann")
+    make_user("bob")
+    fresh = open_ticket("Где посылка?", posted_at=now - 2 * H)
+    late = open_ticket("Курьер опоздал", posted_at=now - 30 * H)
+    wf.reply(late.pk, ann, "Разбираемся", now=now - 5 * H)
+    login(client, ann)
+    resp = client.get(reverse("desk:queue"))
+    html = resp.content.decode()
+    row = lambda t: html[html.index(f'data-ticket="{t.pk}"'):][:900]  # noqa: E731
+    assert "осталось 21 ч" in row(fresh) and "осталось 45 ч" in row(fresh)  # 24 h and 48 h targets
+    assert "отвечено" in row(late) and "осталось 17 ч" in row(late)
+    assert [c[0] for c in resp.context["form"].fields["assignee"].choices] == ["", "me", "none", "ann", "bob"]
+    for title in ("Мои", "Под угрозой", "Без ответа"):
+        assert f">{title}</a>" in html
+    assert [t.pk for t in client.get(reverse("desk:queue"), {"unanswered": "on"}).context["page"]] == [fresh.pk]
+    assert [t.pk for t in client.get(reverse("desk:queue"), {"assignee": "me"}).context["page"]] == [late.pk]
+    page = client.get(reverse("desk:ticket", args=[late.pk])).content.decode()
+    assert 'id="resolution-left">(осталось 17 ч)' in page

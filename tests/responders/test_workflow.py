@@ -58,7 +58,7 @@ def test_hit_and_miss_are_frozen_at_close(open_ticket, make_user):
 
 
 def test_reopen_continues_the_clock(open_ticket, make_user):
-    ann, bob = make_user("ann"), make_user("bob")
+    ann, bob = make_user("ann"), make_user("bob", role="lead")
     t = open_ticket()
     wf.reply(t.pk, ann, "Ответ", now=T0 + 1 * H)
     wf.close(t.pk, ann, now=T0 + 10 * H)
@@ -77,7 +77,7 @@ def test_only_the_holder_acts_until_the_claim_expires(open_ticket, make_user):
                    lambda: wf.reply(t.pk, bob, "Я тоже отвечу", now=T0 + 0.2 * H),
                    lambda: wf.close(t.pk, bob, reason="дубль", now=T0 + 0.2 * H),
                    lambda: wf.release(t.pk, bob, now=T0 + 0.2 * H)):
-        with pytest.raises(ClaimConflict, match="held by ann"):
+        with pytest.raises(ClaimConflict, match="в работе у ann"):
             action()
     assert Reply.objects.count() == 0
     wf.reply(t.pk, ann, "Отвечаю", now=T0 + 0.25 * H)  # activity renews the 30-minute claim
@@ -103,11 +103,11 @@ def test_release_puts_the_ticket_back(open_ticket, make_user):
 
 
 @pytest.mark.parametrize("action, message", [
-    (lambda t, u: wf.wait_for_customer(t.pk, u, now=T0), "only a replied ticket"),
-    (lambda t, u: wf.resume(t.pk, u, now=T0), "only a waiting ticket"),
-    (lambda t, u: wf.reopen(t.pk, u, now=T0), "only a closed ticket"),
-    (lambda t, u: wf.close(t.pk, u, now=T0), "needs a reason"),
-    (lambda t, u: wf.reply(t.pk, u, "   ", now=T0), "empty"),
+    (lambda t, u: wf.wait_for_customer(t.pk, u, now=T0), "только после ответа"),
+    (lambda t, u: wf.resume(t.pk, u, now=T0), "ждёт клиента"),
+    (lambda t, u: wf.reopen(t.pk, u, now=T0), "только закрытое"),
+    (lambda t, u: wf.close(t.pk, u, now=T0), "укажите причину"),
+    (lambda t, u: wf.reply(t.pk, u, "   ", now=T0), "пустой"),
 ])
 def test_invalid_transitions_are_refused(open_ticket, make_user, action, message):
     t = open_ticket()
@@ -121,6 +121,6 @@ def test_closed_tickets_refuse_work(open_ticket, make_user):
     t = open_ticket()
     wf.close(t.pk, ann, reason="ответили в личке", now=T0 + H)
     for action in (lambda: wf.claim(t.pk, ann, now=T0 + 2 * H), lambda: wf.reply(t.pk, ann, "x", now=T0 + 2 * H)):
-        with pytest.raises(TransitionError, match="closed"):
+        with pytest.raises(TransitionError, match="закрыто"):
             action()
     assert not CsatSurvey.objects.exists()  # no reply was sent: nobody to ask

@@ -1,0 +1,55 @@
+"""The report page's charts, cached per period, filters and data version (matplotlib is the slow part)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db.models import Count, Max
+
+from reports import charts
+
+CHART_KEYS = ("volume_chart", "sentiment_chart", "channel_chart", "service_chart", "sov_chart")
+TIMEOUT = 24 * 3600
+
+
+def data_version() -> tuple:
+    """Changes whenever anything a chart shows may have changed: mentions, classifications, tickets."""
+    from responders.models import Ticket
+    from store.models import Classification, Mention
+
+    m = Mention.objects.aggregate(n=Count("id"), last=Max("id"))
+    c = Classification.objects.aggregate(n=Count("id"), last=Max("id"))
+    t = Ticket.objects.aggregate(n=Count("id"), changed=Max("updated_at"))
+    return m["n"], m["last"], c["n"], c["last"], t["n"], str(t["changed"])
+
+
+def cache_key(start: datetime, end: datetime, sources, topics) -> str:
+    raw = repr((start.isoformat(), end.isoformat(), sorted(sources or []), sorted(topics or []), data_version()))
+    return "report-charts:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def draw(context: dict) -> dict:
+    """The charts of a context built with charts_too=False (as report_context would draw them)."""
+    data, metrics, trend = context["data"], context["metrics"], context["trend"]
+    return {
+        "volume_chart": charts.volume_chart(data) if data.total else "",
+        "sentiment_chart": charts.sentiment_chart(data) if data.total else "",
+        "channel_chart": charts.channel_chart(data) if data.total else "",
+        "service_chart": charts.service_chart(trend) if metrics.tickets else "",
+        "sov_chart": charts.share_of_voice_chart(data) if context["share_of_voice"] else "",
+        "spike_charts": [charts.spike_chart(s["s"]) for s in context["spikes"]],
+    }
+
+
+def with_charts(context: dict, key: str) -> dict:
+    """Fill the context's charts from the cache, drawing and storing them on a miss."""
+    drawn = cache.get(key)
+    if drawn is None:
+        drawn = draw(context)
+        cache.set(key, drawn, TIMEOUT)
+    context.update({k: drawn[k] for k in CHART_KEYS})
+    for spike, chart in zip(context["spikes"], drawn["spike_charts"]):
+        spike["chart"] = chart
+    return context
