@@ -97,7 +97,8 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
         import onnx
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(fused), str(final), weight_type=QuantType.QInt8,
+        # per-channel scales: with one scale per tensor a 4-layer student's logits moved by up to 0.96
+        quantize_dynamic(str(fused), str(final), weight_type=QuantType.QInt8, per_channel=True,
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         fused.unlink()
     else:
