@@ -6,6 +6,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.crawl import default_sources_file
+from flows.fanout import run_all
 from flows.tasks import (
     alerts_task,
     classify_task,
@@ -18,11 +19,27 @@ from flows.tasks import (
 
 @flow(name="batch", flow_run_name="batch")
 def batch_flow(sources: list[str] | None = None, sources_file: str | None = None, model: str | None = None,
-               crawl_settings: dict | None = None, alerts: bool = True, classify_batch_size: int = 256) -> dict:
-    """Run the whole pipeline once; return each stage's numbers."""
+               crawl_settings: dict | None = None, alerts: bool = True, classify_batch_size: int = 256,
+               crawl_deployment: str | None = None, classify_deployment: str | None = None,
+               classify_runs: int = 1) -> dict:
+    """Run the whole pipeline once; return each stage's numbers.
+
+    On a work pool (`otklik deploy`) the crawl fans out to one `crawl_deployment` flow run per source and
+    classification to `classify_runs` runs of `classify_deployment`; they claim their work in chunks, so
+    they never classify a mention twice. Without them (`otklik serve`, `otklik batch`) all runs here.
+    """
     enabled = sync_sources_task(sources_file or default_sources_file())
-    result = {"crawl": crawl_sources(sources or enabled, crawl_settings)}
-    result["classify"] = classify_task(model, classify_batch_size)
+    names = sources or enabled
+    if crawl_deployment:
+        result = {"crawl": run_all(crawl_deployment, [
+            ({"sources": [n], "sources_file": sources_file}, [f"source:{n}"]) for n in names])}
+    else:
+        result = {"crawl": crawl_sources(names, crawl_settings)}
+    if classify_deployment:
+        result["classify"] = run_all(classify_deployment, [
+            ({"model": model, "batch_size": classify_batch_size}, []) for _ in range(classify_runs)])
+    else:
+        result["classify"] = classify_task(model, classify_batch_size)
     result["route"] = route_task()
     index = index_sync_task(return_state=True)
     if alerts:

@@ -77,13 +77,13 @@ def load_templates_task() -> int:
 
 
 @task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
-def classify_task(model: str | None = None, batch_size: int = 256) -> dict:
+def classify_task(model: str | None = None, batch_size: int = 256, device: str = "auto") -> dict:
     """Classify every mention the current model has not seen; return the model version and count."""
     setup()
     from classifiers.registry import load_classifier
     from store.services.classify import classify_pending
 
-    classifier = load_classifier(model)
+    classifier = load_classifier(model, device=device)
     return {"model": classifier.name, "version": classifier.version,
             "classified": classify_pending(classifier, batch_size=batch_size)}
 
