@@ -36,8 +36,13 @@ def classify_pending(
 ) -> int:
     """Classify every mention that this model version has not classified yet; return how many.
 
-    Each batch is written in one transaction, so an interrupted run resumes where it stopped.
+    Each batch is written in one transaction, so an interrupted run resumes where it stopped. On PostgreSQL
+    batches are claimed (store.services.claims): several workers at once classify each mention once.
     """
+    from store.services.claims import claims_enabled
+
+    if claims_enabled():
+        return _classify_claimed(classifier, batch_size, progress)
     done = last_id = 0
     while True:
         # Page by id (no re-scan of the classified prefix): each batch starts after the previous one.
@@ -48,28 +53,56 @@ def classify_pending(
         if not batch:
             return done
         last_id = batch[-1].id
-        texts = [f"{m.title}. {m.text}" if m.title and m.title not in m.text else m.text for m in batch]
-        preds = classifier.predict(texts)
+        preds = classifier.predict(_texts(batch))
         with transaction.atomic():
-            Classification.objects.bulk_create(
-                [
-                    Classification(
-                        mention=m,
-                        model_name=classifier.name,
-                        model_version=classifier.version,
-                        sentiment=p.sentiment,
-                        sentiment_scores=p.sentiment_scores,
-                        topics=p.topics,
-                        topic_scores=p.topic_scores,
-                        primary_topic=primary_topic(p.topics, p.topic_scores),
-                    )
-                    for m, p in zip(batch, preds)
-                ],
-                ignore_conflicts=True,
-            )
-            # bulk_create sends no post_save: tell the search index in the same transaction.
-            enqueue_for_index([m.pk for m in batch], "classification")
+            _write(classifier, batch, preds)
         failpoint("classify.batch")
         done += len(batch)
         if progress:
             progress(len(batch))
+
+
+def _classify_claimed(classifier: Classifier, batch_size: int, progress: Callable[[int], None] | None) -> int:
+    from store.services.claims import drain
+
+    def process(lease) -> int:
+        batch = list(Mention.objects.filter(id__in=lease.ids).order_by("id").only("id", "title", "text"))
+        preds = classifier.predict(_texts(batch))
+        with transaction.atomic():
+            held = lease.held()
+            kept = [(m, p) for m, p in zip(batch, preds) if m.id in held]
+            _write(classifier, [m for m, _ in kept], [p for _, p in kept])
+            lease.release()
+        failpoint("classify.batch")
+        if progress:
+            progress(len(kept))
+        return len(kept)
+
+    pending = Mention.objects.unclassified_by(classifier.version)
+    return drain(f"classify:{classifier.version}", pending, "id", batch_size, process).done
+
+
+def _texts(batch: list[Mention]) -> list[str]:
+    return [f"{m.title}. {m.text}" if m.title and m.title not in m.text else m.text for m in batch]
+
+
+def _write(classifier: Classifier, batch: list[Mention], preds) -> None:
+    """Insert the batch's classifications and queue the mentions for the index (in the caller's transaction)."""
+    Classification.objects.bulk_create(
+        [
+            Classification(
+                mention=m,
+                model_name=classifier.name,
+                model_version=classifier.version,
+                sentiment=p.sentiment,
+                sentiment_scores=p.sentiment_scores,
+                topics=p.topics,
+                topic_scores=p.topic_scores,
+                primary_topic=primary_topic(p.topics, p.topic_scores),
+            )
+            for m, p in zip(batch, preds)
+        ],
+        ignore_conflicts=True,
+    )
+    # bulk_create sends no post_save: tell the search index in the same transaction.
+    enqueue_for_index([m.pk for m in batch], "classification")
