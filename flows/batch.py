@@ -32,7 +32,7 @@ def batch_flow(sources: list[str] | None = None, sources_file: str | None = None
     names = sources or enabled
     if crawl_deployment:
         result = {"crawl": run_all(crawl_deployment, [
-            ({"sources": [n], "sources_file": sources_file}, [f"source:{n}"]) for n in names])}
+            ({"sources": [n], "sources_file": sources_file, "settings": crawl_settings}, [f"source:{n}"]) for n in names])}
     else:
         result = {"crawl": crawl_sources(names, crawl_settings)}
     if classify_deployment:

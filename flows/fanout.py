@@ -30,5 +30,16 @@ def run_all(deployment: str, runs: list[tuple[dict, list[str]]], poll_s: float =
                 break
             time.sleep(poll_s)
     return [{"flow_run": fr.name, "parameters": params,
-             "state": states[fr.id].type.value if fr.id in states else "TIMED_OUT"}
+             "state": states[fr.id].type.value if fr.id in states else "TIMED_OUT",
+             "result": _result(states.get(fr.id))}
             for fr, (params, _) in zip(started, runs)]
+
+
+def _result(state):
+    """The run's return value where the worker persisted it (PREFECT_RESULTS_PERSIST_BY_DEFAULT), else None."""
+    if state is None or not state.is_completed():
+        return None
+    try:
+        return state.result(raise_on_failure=False)
+    except Exception:  # noqa: BLE001 - not persisted, or stored where this machine cannot read it
+        return None

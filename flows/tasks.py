@@ -83,9 +83,16 @@ def classify_task(model: str | None = None, batch_size: int = 256, device: str =
     from classifiers.registry import load_classifier
     from store.services.classify import classify_pending
 
+    from store.services.claims import ClaimStats
+
     classifier = load_classifier(model, device=device)
-    return {"model": classifier.name, "version": classifier.version,
-            "classified": classify_pending(classifier, batch_size=batch_size)}
+    claims = ClaimStats()
+    classified = classify_pending(classifier, batch_size=batch_size, claim_stats=claims)
+    out = {"model": classifier.name, "version": classifier.version, "classified": classified}
+    if claims.chunks or claims.waited_s:  # PostgreSQL: chunks were claimed (several workers may share the work)
+        out["claims"] = {"chunks": claims.chunks, "taken_over": claims.taken_over,
+                         "waited_s": round(claims.waited_s, 1)}
+    return out
 
 
 @task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)

@@ -22,11 +22,13 @@ from prefect.types.entrypoint import EntrypointType
 from flows.classify import classify_flow
 from flows.crawl import crawl_flow
 from flows.deployments import SCHEDULES
+from flows.route import route_flow
 
 POOL = "otklik"
 GPU_POOL = "otklik-gpu"
 CRAWL_DEPLOYMENT = "crawl/crawl-source"
 CLASSIFY_DEPLOYMENT = "classify/classify"
+ROUTE_DEPLOYMENT = "route/route"
 GPU_CLASSIFY_DEPLOYMENT = "classify/classify-gpu"
 
 
@@ -58,6 +60,9 @@ def plan(pool: str = POOL, gpu_pool: str | None = None, classify_runs: int = 1,
         **common), pool))
     out.append(Planned(classify_flow.to_deployment(
         name="classify", description="classify pending mentions (chunks claimed, so runs can overlap)",
+        **common), pool))
+    out.append(Planned(route_flow.to_deployment(
+        name="route", description="open tickets for classified mentions (chunks claimed, so runs can overlap)",
         **common), pool))
     if gpu_pool:
         out.append(Planned(classify_flow.to_deployment(

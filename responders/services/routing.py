@@ -107,7 +107,7 @@ def _route_claimed(cfg: ResponderConfig, batch_size: int, progress: Callable[[in
         _tally(stats, opened)
         if progress:
             progress(len(opened))
-        return len(opened)
+        return [t.mention_id for t, _ in opened]
 
     drain("route", pending, "id", batch_size, process)
     return stats

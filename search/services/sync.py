@@ -125,7 +125,7 @@ def _sync_claimed(backend: Backend, only: list[int] | None, batch_size: int, ret
         stats.errors.update({i: e for i, e in result.failed.items() if i in held})
         if progress:
             progress(len(held))
-        return len(held)
+        return sorted(held)
 
     # A drain for named mentions (after a commit) does not wait for other workers' chunks: they index them.
     drain("index", due, "mention_id", batch_size, process, wait=only is None)

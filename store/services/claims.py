@@ -17,6 +17,7 @@ lease or a result since the first statement's snapshot).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -113,12 +114,14 @@ def claim(stage: str, pending: QuerySet, key: str, limit: int, worker: str, stat
     return Lease(stage, worker, ids)
 
 
-def drain(stage: str, pending: QuerySet, key: str, chunk: int, process: Callable[[Lease], int], *,
+def drain(stage: str, pending: QuerySet, key: str, chunk: int, process: Callable[[Lease], list[int]], *,
           wait: bool = True, poll_s: float = 1.0, stats: ClaimStats | None = None) -> ClaimStats:
     """Claim chunks of `pending` and `process` them until none is left; return what this worker did.
 
     `process(lease)` does the work and, in its result transaction, writes only `lease.held()` items and calls
-    `lease.release()`; it returns how many items it wrote. On an error the chunk is released for the others.
+    `lease.release()`; it returns the ids of the items it wrote. On an error the chunk is released for the
+    others. With OTKLIK_CLAIMS_JOURNAL set, each written chunk is appended to that file as a JSON line
+    (stage, worker, ids): bench/scale_bench.py counts from it what was done twice or never.
     With `wait`, a worker that finds only other workers' leased items waits for them to finish or expire
     (then takes them over), so when it returns nothing is pending.
     """
@@ -128,11 +131,13 @@ def drain(stage: str, pending: QuerySet, key: str, chunk: int, process: Callable
         if lease.ids:
             failpoint(f"claims.{stage.split(':')[0]}")
             try:
-                stats.done += process(lease)
+                written = process(lease)
             except BaseException:
                 _release_quietly(lease)
                 raise
+            stats.done += len(written)
             stats.chunks += 1
+            _journal(stage, stats.worker, written)
             continue
         if not wait or not pending.exists():
             return stats
@@ -143,6 +148,13 @@ def drain(stage: str, pending: QuerySet, key: str, chunk: int, process: Callable
             poll_s, max(0.05, (first_expiry - timezone.now()).total_seconds()))
         time.sleep(delay)
         stats.waited_s += delay
+
+
+def _journal(stage: str, worker: str, ids: list[int]) -> None:
+    path = os.environ.get("OTKLIK_CLAIMS_JOURNAL")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:  # one write() per line: whole lines survive a SIGKILL
+            f.write(json.dumps({"stage": stage, "worker": worker, "ids": sorted(ids)}) + "\n")
 
 
 def _release_quietly(lease: Lease) -> None:

@@ -33,16 +33,18 @@ def classify_pending(
     classifier: Classifier,
     batch_size: int = 256,
     progress: Callable[[int], None] | None = None,
+    claim_stats=None,
 ) -> int:
     """Classify every mention that this model version has not classified yet; return how many.
 
     Each batch is written in one transaction, so an interrupted run resumes where it stopped. On PostgreSQL
-    batches are claimed (store.services.claims): several workers at once classify each mention once.
+    batches are claimed (store.services.claims): several workers at once classify each mention once;
+    `claim_stats` (a ClaimStats) then collects chunks, take-overs and waits.
     """
     from store.services.claims import claims_enabled
 
     if claims_enabled():
-        return _classify_claimed(classifier, batch_size, progress)
+        return _classify_claimed(classifier, batch_size, progress, claim_stats)
     done = last_id = 0
     while True:
         # Page by id (no re-scan of the classified prefix): each batch starts after the previous one.
@@ -62,7 +64,8 @@ def classify_pending(
             progress(len(batch))
 
 
-def _classify_claimed(classifier: Classifier, batch_size: int, progress: Callable[[int], None] | None) -> int:
+def _classify_claimed(classifier: Classifier, batch_size: int, progress: Callable[[int], None] | None,
+                      stats=None) -> int:
     from store.services.claims import drain
 
     def process(lease) -> int:
@@ -76,10 +79,10 @@ def _classify_claimed(classifier: Classifier, batch_size: int, progress: Callabl
         failpoint("classify.batch")
         if progress:
             progress(len(kept))
-        return len(kept)
+        return [m.id for m, _ in kept]
 
     pending = Mention.objects.unclassified_by(classifier.version)
-    return drain(f"classify:{classifier.version}", pending, "id", batch_size, process).done
+    return drain(f"classify:{classifier.version}", pending, "id", batch_size, process, stats=stats).done
 
 
 def _texts(batch: list[Mention]) -> list[str]:
