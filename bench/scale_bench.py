@@ -60,12 +60,14 @@ def start_server(pg_url: str) -> subprocess.Popen:
     """`prefect server start` with its database on PostgreSQL (asyncpg); wait until it answers."""
     db = _recreate_db(pg_url, "otklik_scale_prefect").replace("postgresql://", "postgresql+asyncpg://", 1)
     env = {**os.environ, "PREFECT_HOME": str(HOME / "prefect-server"), "PREFECT_API_DATABASE_CONNECTION_URL": db,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"}
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING",
+           # a busy 2-core machine: the defaults (5 s to connect, 10 s per statement) fail at start-up
+           "PREFECT_API_DATABASE_CONNECTION_TIMEOUT": "60", "PREFECT_API_DATABASE_TIMEOUT": "60"}
     log = open(HOME / "prefect-server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                              "--port", str(PORT)], env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/health", timeout=2)
@@ -74,7 +76,8 @@ def start_server(pg_url: str) -> subprocess.Popen:
             if proc.poll() is not None:
                 sys.exit(f"prefect server exited; see {HOME / 'prefect-server.log'}")
             time.sleep(1)
-    sys.exit("prefect server did not start in 180 s")
+    os.killpg(proc.pid, signal.SIGTERM)
+    sys.exit(f"prefect server did not start in 300 s; see {HOME / 'prefect-server.log'}")
 
 
 def descendants(pid: int) -> list[int]:
