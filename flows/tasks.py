@@ -89,15 +89,22 @@ def load_templates_task() -> int:
 
 
 @task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)
-def classify_task(model: str | None = None, batch_size: int = 256) -> dict:
+def classify_task(model: str | None = None, batch_size: int = 256, device: str = "auto") -> dict:
     """Classify every mention the current model has not seen; return the model version and count."""
     setup()
     from classifiers.registry import load_classifier
     from store.services.classify import classify_pending
 
-    classifier = load_classifier(model)
-    return {"model": classifier.name, "version": classifier.version,
-            "classified": classify_pending(classifier, batch_size=batch_size)}
+    from store.services.claims import ClaimStats
+
+    classifier = load_classifier(model, device=device)
+    claims = ClaimStats()
+    classified = classify_pending(classifier, batch_size=batch_size, claim_stats=claims)
+    out = {"model": classifier.name, "version": classifier.version, "classified": classified}
+    if claims.chunks or claims.waited_s:  # PostgreSQL: chunks were claimed (several workers may share the work)
+        out["claims"] = {"chunks": claims.chunks, "taken_over": claims.taken_over,
+                         "waited_s": round(claims.waited_s, 1)}
+    return out
 
 
 @task(cache_policy=NO_CACHE, retries=len(BACKOFF), retry_delay_seconds=BACKOFF, retry_condition_fn=retry_transient)

@@ -186,6 +186,65 @@ def preflight(reports: bool) -> None:
         check_writable_dir(settings.OTKLIK["REPORTS_DIR"], "каталог отчётов")
 
 
+@main.command()
+@click.option("--pool", default="otklik", show_default=True, help="Process work pool for the flows.")
+@click.option("--gpu-pool", default=None, help="Put classification in this pool, with --device cuda (a GPU worker).")
+@click.option("--classify-runs", type=int, default=1, show_default=True,
+              help="Classify flow runs the hourly batch starts at once (they claim work in chunks).")
+@click.option("--sources-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Sources YAML whose sources get a concurrency limit of 1 (default: $OTKLIK_SOURCES).")
+@click.option("--time-zone", default=None, help="Time zone of the cron schedules (default: OTKLIK_TIME_ZONE).")
+def deploy(pool: str, gpu_pool: str | None, classify_runs: int, sources_file: str | None,
+           time_zone: str | None) -> None:
+    """Register the deployments on the Prefect server (PREFECT_API_URL) in process work pools."""
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise click.ClickException("не задан PREFECT_API_URL: запустите `prefect server start` и укажите "
+                                   "PREFECT_API_URL=http://127.0.0.1:4200/api (docs/flows.md)")
+    if classify_runs < 1:
+        raise click.BadParameter("должно быть не меньше 1", param_hint="--classify-runs")
+    from store.django_setup import setup
+
+    setup()  # settings and the sources file only: registering deployments does not touch the database
+    from django.conf import settings
+
+    from flows.crawl import default_sources_file
+    from flows.workpool import deploy as deploy_all
+    from store.services.sources import read_sources_file
+
+    names = [s["name"] for s in read_sources_file(sources_file or default_sources_file()) if s["enabled"]]
+    ids = deploy_all(pool, gpu_pool, classify_runs, time_zone or settings.TIME_ZONE, names)
+    for name in ids:
+        console.print(f"  {name}")
+    console.print(f"Зарегистрировано развёртываний: {len(ids)}; пул «{pool}»"
+                  + (f", GPU-пул «{gpu_pool}»" if gpu_pool else "")
+                  + f"; ограничение 1 запуск на источник: {len(names)}. Запустите `otklik worker --pool {pool}`.")
+
+
+@main.command()
+@click.option("--pool", default="otklik", show_default=True, help="Work pool to take flow runs from.")
+@click.option("--limit", type=int, default=None, help="Flow runs this worker runs at once (default: no limit).")
+@click.option("--name", default=None, help="Worker name (default: Prefect's).")
+def worker(pool: str, limit: int | None, name: str | None) -> None:
+    """Run a Prefect process worker for a pool; its flow runs import the flows from this checkout."""
+    import os
+    import sys
+
+    from store.paths import REPO_ROOT
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise click.ClickException("не задан PREFECT_API_URL: воркеру нужен сервер Prefect (docs/flows.md)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH"))
+                                                        if p)}
+    cmd = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process"]
+    if limit:
+        cmd += ["--limit", str(limit)]
+    if name:
+        cmd += ["--name", name]
+    os.execve(sys.executable, cmd, env)
+
+
 def _mount(module: str) -> None:
     """Add a package's commands (its COMMANDS list or name → command dict) to the main group."""
     try:

@@ -207,3 +207,23 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the audit log is append-only")
+
+
+class WorkLease(models.Model):
+    """A worker's claim on one item of a stage's work (`classify:<version>`, `route`, `index`) until it expires.
+
+    Written only by store.services.claims on PostgreSQL, where several workers share the work; a dead worker's
+    leases expire and its items are taken over. Deleted in the transaction that writes the item's result.
+    """
+
+    stage = models.CharField(max_length=120)
+    item_id = models.BigIntegerField(help_text="The mention's id")
+    worker = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["stage", "item_id"], name="uniq_work_lease_stage_item")]
+        indexes = [models.Index(fields=["stage", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.stage} #{self.item_id} by {self.worker} until {self.expires_at}"

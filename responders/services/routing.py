@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from otklik.failpoints import failpoint
@@ -19,6 +21,7 @@ from responders.services.sla import desk_overrides, targets_for
 from store.models import AuditEvent, Classification, Mention
 from store.services.classify import enqueue_for_index
 from store.services.audit import record
+from store.services.claims import claims_enabled, drain
 
 
 @dataclass
@@ -43,9 +46,15 @@ def pending_mentions():
     return Mention.objects.filter(ticket__isnull=True, classifications__isnull=False).distinct()
 
 
-def route_pending(cfg: ResponderConfig | None = None, batch_size: int = 500) -> RoutingStats:
-    """Open a ticket for every classified mention without one; idempotent and resumable."""
+def route_pending(cfg: ResponderConfig | None = None, batch_size: int = 500,
+                  progress: Callable[[int], None] | None = None) -> RoutingStats:
+    """Open a ticket for every classified mention without one; idempotent and resumable.
+
+    On PostgreSQL batches are claimed (store.services.claims): several routers at once open each ticket once.
+    """
     cfg = cfg or load_config()
+    if claims_enabled():
+        return _route_claimed(cfg, batch_size, progress)
     stats = RoutingStats()
     last_id = 0
     while True:
@@ -62,14 +71,46 @@ def route_pending(cfg: ResponderConfig | None = None, batch_size: int = 500) -> 
                 stats.skipped_duplicates += 1
                 continue
             todo.append(mention)
-        for ticket, linked in open_tickets(todo, cfg):
-            stats.by_kind[ticket.kind] += 1
-            if ticket.state == TicketState.CLOSED:
-                stats.dismissed += 1
-            else:
-                stats.opened += 1
-            if linked:
-                stats.linked_to_order += 1
+        opened = open_tickets(todo, cfg)
+        _tally(stats, opened)
+        if progress:
+            progress(len(opened))
+
+
+def _tally(stats: RoutingStats, opened: list[tuple[Ticket, bool]]) -> None:
+    for ticket, linked in opened:
+        stats.by_kind[ticket.kind] += 1
+        if ticket.state == TicketState.CLOSED:
+            stats.dismissed += 1
+        else:
+            stats.opened += 1
+        if linked:
+            stats.linked_to_order += 1
+
+
+def _route_claimed(cfg: ResponderConfig, batch_size: int, progress: Callable[[int], None] | None) -> RoutingStats:
+    stats = RoutingStats()
+    # No DISTINCT (pending_mentions() has one): FOR UPDATE cannot lock rows of a DISTINCT query.
+    pending = Mention.objects.filter(ticket__isnull=True).filter(
+        Exists(Classification.objects.filter(mention=OuterRef("pk"))))
+    if cfg.skip_duplicates:
+        stats.skipped_duplicates = pending.filter(duplicate_of__isnull=False).count()
+        pending = pending.filter(duplicate_of__isnull=True)
+
+    def process(lease) -> int:
+        with transaction.atomic():
+            held = lease.held()
+            batch = list(Mention.objects.filter(id__in=held).select_related("source")
+                         .prefetch_related("classifications").order_by("id"))
+            opened = open_tickets(batch, cfg)
+            lease.release()
+        _tally(stats, opened)
+        if progress:
+            progress(len(opened))
+        return [t.mention_id for t, _ in opened]
+
+    drain("route", pending, "id", batch_size, process)
+    return stats
 
 
 def _build(mention: Mention, cfg: ResponderConfig, now: datetime,

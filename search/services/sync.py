@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from search.backends import get_backend
 from search.backends.base import Backend
 from search.documents import build_documents, iter_documents
 from search.models import IndexOutbox
+from store.services.claims import claims_enabled, drain
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
@@ -38,6 +40,7 @@ def sync(
     mention_ids: Iterable[int] | None = None,
     batch_size: int = 500,
     retry_failed: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> SyncStats:
     """Index the mentions named by outbox rows, oldest first, and delete the rows that made it.
 
@@ -47,6 +50,8 @@ def sync(
     """
     backend = backend or get_backend()
     only = sorted(set(mention_ids)) if mention_ids is not None else None
+    if claims_enabled():
+        return _sync_claimed(backend, only, batch_size, retry_failed, progress)
     stats = SyncStats()
     last = 0
     while True:
@@ -79,6 +84,51 @@ def sync(
         stats.deleted += result.deleted
         stats.failed += len(result.failed)
         stats.errors.update(result.failed)
+        if progress:
+            progress(len(ids))
+    stats.pending = IndexOutbox.objects.count()
+    return stats
+
+
+def _sync_claimed(backend: Backend, only: list[int] | None, batch_size: int, retry_failed: bool,
+                  progress: Callable[[int], None] | None) -> SyncStats:
+    """sync() on PostgreSQL: mentions are claimed in chunks, so several drains at once index each once."""
+    stats = SyncStats()
+    rows_qs = IndexOutbox.objects.all()
+    if only is not None:
+        rows_qs = rows_qs.filter(mention_id__in=only)
+    if retry_failed:
+        rows_qs.filter(retry_at__isnull=False).update(retry_at=None)
+    # Rows failing in this call get a retry time in the future, so each is visited once per call.
+    due = rows_qs.filter(Q(retry_at__isnull=True) | Q(retry_at__lte=timezone.now()))
+
+    def process(lease) -> int:
+        rows = list(due.filter(mention_id__in=lease.ids).only("id", "mention_id", "attempts"))
+        docs = build_documents(lease.ids)
+        result = backend.apply([docs[i] for i in lease.ids if i in docs], [i for i in lease.ids if i not in docs])
+        now = timezone.now()
+        with transaction.atomic():
+            held = lease.held()
+            # The rows read before the documents were built are answered by them; newer rows stay queued.
+            IndexOutbox.objects.filter(id__in=[r.id for r in rows if r.mention_id in held
+                                               and r.mention_id not in result.failed]).delete()
+            failed = [r for r in rows if r.mention_id in held and r.mention_id in result.failed]
+            for r in failed:
+                r.attempts += 1
+                r.last_error = result.failed[r.mention_id]
+                r.retry_at = now + backoff(r.attempts)
+            IndexOutbox.objects.bulk_update(failed, ["attempts", "last_error", "retry_at"])
+            lease.release()
+        stats.indexed += sum(1 for i in held if i in docs and i not in result.failed)
+        stats.deleted += sum(1 for i in held if i not in docs and i not in result.failed)
+        stats.failed += sum(1 for i in held if i in result.failed)
+        stats.errors.update({i: e for i, e in result.failed.items() if i in held})
+        if progress:
+            progress(len(held))
+        return sorted(held)
+
+    # A drain for named mentions (after a commit) does not wait for other workers' chunks: they index them.
+    drain("index", due, "mention_id", batch_size, process, wait=only is None)
     stats.pending = IndexOutbox.objects.count()
     return stats
 

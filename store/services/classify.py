@@ -29,13 +29,19 @@ def classify_pending(
     classifier: Classifier,
     batch_size: int = 256,
     progress: Callable[[int], None] | None = None,
+    claim_stats=None,
 ) -> int:
     """Classify every mention that this model version has not classified yet; return how many rows this call wrote.
 
     Each batch is written in one transaction, so an interrupted run resumes where it stopped. A mention that a
     concurrent run classified meanwhile is not written again and not counted: the counts of two concurrent runs
-    add up to the rows written.
+    add up to the rows written. On PostgreSQL batches are claimed (store.services.claims): several workers at
+    once classify each mention once; `claim_stats` (a ClaimStats) then collects chunks, take-overs and waits.
     """
+    from store.services.claims import claims_enabled
+
+    if claims_enabled():
+        return _classify_claimed(classifier, batch_size, progress, claim_stats)
     done = last_id = 0
     while True:
         # Page by id (no re-scan of the classified prefix): each batch starts after the previous one.
@@ -46,8 +52,7 @@ def classify_pending(
         if not batch:
             return done
         last_id = batch[-1].id
-        texts = [f"{m.title}. {m.text}" if m.title and m.title not in m.text else m.text for m in batch]
-        preds = classifier.predict(texts)
+        preds = classifier.predict(_texts(batch))
         with transaction.atomic():
             ids = [m.pk for m in batch]
             # Lock the batch's mentions (PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock)
@@ -56,25 +61,55 @@ def classify_pending(
             taken = set(Classification.objects.filter(mention_id__in=ids, model_version=classifier.version)
                         .values_list("mention_id", flat=True))
             fresh = [(m, p) for m, p in zip(batch, preds) if m.pk not in taken]
-            Classification.objects.bulk_create(
-                [
-                    Classification(
-                        mention=m,
-                        model_name=classifier.name,
-                        model_version=classifier.version,
-                        sentiment=p.sentiment,
-                        sentiment_scores=p.sentiment_scores,
-                        topics=p.topics,
-                        topic_scores=p.topic_scores,
-                        primary_topic=primary_topic(p.topics, p.topic_scores),
-                    )
-                    for m, p in fresh
-                ],
-                ignore_conflicts=True,
-            )
-            # bulk_create sends no post_save: tell the search index in the same transaction.
-            enqueue_for_index([m.pk for m, _ in fresh], "classification")
+            _write(classifier, [m for m, _ in fresh], [p for _, p in fresh])
         failpoint("classify.batch")
         done += len(fresh)
         if progress:
             progress(len(batch))
+
+
+def _classify_claimed(classifier: Classifier, batch_size: int, progress: Callable[[int], None] | None,
+                      stats=None) -> int:
+    from store.services.claims import drain
+
+    def process(lease) -> int:
+        batch = list(Mention.objects.filter(id__in=lease.ids).order_by("id").only("id", "title", "text"))
+        preds = classifier.predict(_texts(batch))
+        with transaction.atomic():
+            held = lease.held()
+            kept = [(m, p) for m, p in zip(batch, preds) if m.id in held]
+            _write(classifier, [m for m, _ in kept], [p for _, p in kept])
+            lease.release()
+        failpoint("classify.batch")
+        if progress:
+            progress(len(kept))
+        return [m.id for m, _ in kept]
+
+    pending = Mention.objects.unclassified_by(classifier.version)
+    return drain(f"classify:{classifier.version}", pending, "id", batch_size, process, stats=stats).done
+
+
+def _texts(batch: list[Mention]) -> list[str]:
+    return [f"{m.title}. {m.text}" if m.title and m.title not in m.text else m.text for m in batch]
+
+
+def _write(classifier: Classifier, batch: list[Mention], preds) -> None:
+    """Insert the batch's classifications and queue the mentions for the index (in the caller's transaction)."""
+    Classification.objects.bulk_create(
+        [
+            Classification(
+                mention=m,
+                model_name=classifier.name,
+                model_version=classifier.version,
+                sentiment=p.sentiment,
+                sentiment_scores=p.sentiment_scores,
+                topics=p.topics,
+                topic_scores=p.topic_scores,
+                primary_topic=primary_topic(p.topics, p.topic_scores),
+            )
+            for m, p in zip(batch, preds)
+        ],
+        ignore_conflicts=True,
+    )
+    # bulk_create sends no post_save: tell the search index in the same transaction.
+    enqueue_for_index([m.pk for m in batch], "classification")
