@@ -32,15 +32,16 @@ def test_extension_keeps_trained_rows_and_adds_pretrained_pieces(image, tmp_path
     out = extend_vocabulary(DEFAULT, tmp_path / "grown", max_vocab=size + 2000, image=image)
     after = TransformerClassifier(out, device="cpu", precision="fp32")
     pieces = checkpoint_pieces(after.tokenizer)
+    old = set(checkpoint_pieces(before.tokenizer))
     assert len(pieces) == size + 2000 and pieces[:4] == ["<s>", "<pad>", "</s>", "<unk>"]
-    assert set(checkpoint_pieces(before.tokenizer)) <= set(pieces)
+    assert old <= set(pieces)
     meta = json.loads((out / "otklik_vocabulary.json").read_text())
     assert meta == {"from": "default", "trained_pieces": size, "vocabulary": size + 2000, "added_pretrained_pieces": 2000}
     # the added pieces carry e5's pretrained rows, the kept ones their fine-tuned rows
     original = {p: i for i, p in enumerate(image.pieces)}
     emb = after.model.get_input_embeddings().weight.detach().float().numpy()
     pretrained = image.tensors["emb.word"].reshape(-1, image.hidden)
-    added = [i for i, p in enumerate(pieces) if p not in set(checkpoint_pieces(before.tokenizer))]
+    added = [i for i, p in enumerate(pieces) if p not in old]
     assert np.allclose(emb[added[:50]], pretrained[[original[pieces[i]] for i in added[:50]]].astype(np.float16), atol=1e-3)
     # texts the old vocabulary covered read exactly as before; the checkpoint's head and thresholds travel along
     texts = ["Курьер опоздал на три часа", "где заказ 40012345??", "спасибо, всё пришло целым"]
