@@ -73,8 +73,11 @@ def crawl(sources: tuple[str, ...], sources_file: str | None, due: bool) -> None
 
 
 def fail_if_sources_failed(per_source: dict[str, dict]) -> None:
-    """Print each failed source with its reason and exit non-zero (cron and CI see a failed crawl)."""
-    failed = sorted(name for name, s in per_source.items() if not s.get("ok"))
+    """Print each failed source with its reason and exit non-zero (cron and CI see a failed crawl).
+
+    A busy source is not a failure: another run holds its lock and is crawling it now.
+    """
+    failed = sorted(name for name, s in per_source.items() if not s.get("ok") and not s.get("busy"))
     for name in failed:
         console.print(f"[red]{escape(name)}[/red]: {escape(per_source[name].get('status') or 'failed')}", highlight=False)
     if failed:

@@ -211,7 +211,7 @@ def deploy(pool: str, gpu_pool: str | None, classify_runs: int, sources_file: st
 
     from flows.crawl import default_sources_file
     from flows.workpool import deploy as deploy_all
-    from store.services.sources import read_sources_file
+    from crawlers.sources import read_sources_file
 
     names = [s["name"] for s in read_sources_file(sources_file or default_sources_file()) if s["enabled"]]
     ids = deploy_all(pool, gpu_pool, classify_runs, time_zone or settings.TIME_ZONE, names)
