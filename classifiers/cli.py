@@ -174,18 +174,20 @@ def promote_cmd(candidate, default_dir, tolerance, confidence, device, force, dr
 @cli.command("distill")
 @click.option("--teacher", type=click.Path(file_okay=False), default=None, help="Default: the shipped default model.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Default: classifiers/models/fast.")
-@click.option("--layers", type=int, default=2, show_default=True,
-              help="Teacher layers the student keeps (2 meets the 1,000 short texts/s target on 2 CPU cores).")
+@click.option("--layers", type=int, default=4, show_default=True, help="Teacher layers the student keeps.")
 @click.option("--limit", type=int, default=None, help="Sentiment training rows to distil on (default: all of them).")
 @click.option("--epochs", type=float, default=6.0, show_default=True)
 @click.option("--minutes", type=float, default=25.0, show_default=True, help="Wall-clock budget of the training loop.")
+@click.option("--augment", type=int, default=1, show_default=True,
+              help="Edited copies of each training text (navec word swaps, span deletion, joins; logistics texts get twice as "
+                   "many) that the teacher labels.")
 @click.option("--work-dir", type=click.Path(file_okay=False), default=str(DEFAULT_WORK_DIR / "distill"), show_default=True)
-def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, work_dir):
+def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir):
     """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model)."""
     from .distill import run_distillation
 
     run_distillation(teacher=teacher, out_dir=out_dir, layers=layers, work_dir=work_dir, epochs=epochs, limit=limit,
-                     max_minutes=minutes, echo=click.echo)
+                     max_minutes=minutes, augment=augment, echo=click.echo)
 
 
 @cli.command("classify")

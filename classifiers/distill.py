@@ -43,11 +43,14 @@ def student_from_teacher(teacher, layers: int):
     return student, keep
 
 
-def transfer_rows(seed: int, limit: int | None = None) -> list[dict]:
+def transfer_rows(seed: int, limit: int | None = None, augment: int = 0) -> list[dict]:
     """Training texts for distillation: sentiment + logistics train rows (validation carved out as in training).
 
-    `limit` caps the sentiment rows (a seeded sample); None takes them all.
+    `limit` caps the sentiment rows (a seeded sample); None takes them all. `augment` adds that many edited copies
+    of every sentiment row and twice that of every logistics row (`augment.augmented_rows`, no gold labels: the
+    teacher labels them).
     """
+    from .augment import WORD, Neighbours, augmented_rows
     from .pipeline import logistics_splits, sentiment_splits
     from .taxonomy import load_taxonomy
 
@@ -55,7 +58,9 @@ def transfer_rows(seed: int, limit: int | None = None) -> list[dict]:
     log_train, _ = logistics_splits(load_taxonomy().codes, seed)
     rng = random.Random(seed)
     rows = sent_train if limit is None else rng.sample(sent_train, min(limit, len(sent_train)))
-    return rows + log_train * 2  # logistics texts are few and matter most for topics
+    near = Neighbours(w for r in rows + log_train for w in WORD.findall(r["text"])) if augment > 0 else None
+    copies = augmented_rows(rows, augment, seed, near) + augmented_rows(log_train, 2 * augment, seed + 1, near)
+    return rows + log_train * 2 + copies  # logistics texts are few and matter most for topics
 
 
 def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
@@ -117,10 +122,10 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
     return final
 
 
-def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 2,
+def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 4,
                      work_dir: str | Path = "var/train/distill", epochs: float = 6.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
-                     max_minutes: float = 25) -> Path:
+                     max_minutes: float = 25, augment: int = 0) -> Path:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     configure_threads()
@@ -132,10 +137,10 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     tok = AutoTokenizer.from_pretrained(teacher_dir)
     t_model = AutoModelForSequenceClassification.from_pretrained(teacher_dir, dtype=torch.float32).eval()
     sentiments, codes, thresholds, version, prefix, _ = read_otklik_config(t_model.config)
-    rows = transfer_rows(seed, limit)
+    rows = transfer_rows(seed, limit, augment)
     enc = encode_rows(tok, rows, codes, prefix, 128)
     dev = torch.device(device)
-    cache = work / f"teacher_logits_{version}_{len(rows)}.npy"
+    cache = work / f"teacher_logits_{version}_{len(rows)}_aug{augment}.npy"
     if cache.exists():
         t_logits = np.load(cache)
     else:
@@ -204,6 +209,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     student.config.save_pretrained(out)
     tok.save_pretrained(out)
     (out / "otklik_distill.json").write_text(json.dumps({"teacher": version, "layers": keep, "steps": step,
-                                                         "transfer_rows": len(rows), "seconds": round(time.time() - t0)}))
+                                                         "transfer_rows": len(rows), "augmented_rows": sum(1 for r in rows if r.get("augmented")),
+                                                         "epochs": round(step / steps_per_epoch, 2), "seconds": round(time.time() - t0)}))
     echo(f"fast student → {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB)")
     return out
