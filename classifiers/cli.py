@@ -171,6 +171,31 @@ def promote_cmd(candidate, default_dir, tolerance, confidence, device, force, dr
     raise SystemExit(0 if ok else 2)
 
 
+@cli.command("ensemble-topics")
+@click.argument("model_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Only print the validation scores; write nothing.")
+def ensemble_topics_cmd(model_dir, device, dry_run):
+    """Mix a char TF-IDF topic model into MODEL_DIR's topic scores when cross-fitted validation says it helps."""
+    from .ensemble import topic_ensemble
+
+    result = topic_ensemble(model_dir, device=device, write=not dry_run, echo=click.echo)
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+@cli.command("export-onnx")
+@click.argument("model_dir", type=click.Path(file_okay=False, exists=True))
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--max-drift", type=float, default=0.5, show_default=True,
+              help="Refuse the export when int8 moves a probe text's logits by more than this.")
+def export_onnx_cmd(model_dir, out_dir, max_drift):
+    """Export a whole checkpoint to int8 ONNX (per-channel scales); serve it with --model OUT_DIR."""
+    from .distill import export_checkpoint_onnx
+
+    out = export_checkpoint_onnx(model_dir, out_dir, max_drift=max_drift)
+    click.echo(f"int8 ONNX → {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB)")
+
+
 @cli.command("distill")
 @click.option("--teacher", type=click.Path(file_okay=False), default=None, help="Default: the shipped default model.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Default: classifiers/models/fast.")
@@ -211,7 +236,7 @@ def classify_cmd(input_path, output_path, model, device, batch_size, fast, allow
 
 
 # `otklik classify` itself lives in otklik/cli.py (files and stored mentions); it calls classify_jsonl.
-COMMANDS = [convert_e5_cmd, train_cmd, train_reference_cmd, evaluate_cmd, promote_cmd, distill_cmd]
+COMMANDS = [convert_e5_cmd, train_cmd, train_reference_cmd, evaluate_cmd, promote_cmd, ensemble_topics_cmd, export_onnx_cmd, distill_cmd]
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

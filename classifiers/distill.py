@@ -63,8 +63,11 @@ def transfer_rows(seed: int, limit: int | None = None, augment: int = 0) -> list
     return rows + log_train * 2 + copies  # logistics texts are few and matter most for topics
 
 
-def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
-    """Export `model` to `<out>/model.onnx` (int8-quantised when `quantize`) and check it against PyTorch."""
+def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True, max_drift: float = 0.5) -> Path:
+    """Export `model` to `<out>/model.onnx` (int8-quantised when `quantize`) and check it against PyTorch.
+
+    The check refuses an int8 export whose logits move by more than `max_drift` on three probe texts.
+    """
     import onnxruntime as ort
 
     class Wrapper(torch.nn.Module):
@@ -117,9 +120,28 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True) -> Path:
     sess = ort.InferenceSession(str(final), providers=["CPUExecutionProvider"])
     got = sess.run(None, {"input_ids": enc["input_ids"].numpy(), "attention_mask": enc["attention_mask"].numpy()})[0]
     err = float(np.abs(got - ref).max())
-    if err > (0.5 if quantize else 1e-3):
+    if err > (max_drift if quantize else 1e-3):
         raise RuntimeError(f"ONNX export disagrees with PyTorch (max |Δlogit| = {err:.4f})")
     return final
+
+
+def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift: float = 0.5) -> Path:
+    """The whole checkpoint (all layers) as int8 ONNX: the middle option between the model and the student."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from .topic_tfidf import FILE
+
+    src, out = Path(model_dir), Path(out_dir)
+    tok = AutoTokenizer.from_pretrained(src)
+    model = AutoModelForSequenceClassification.from_pretrained(src, dtype=torch.float32).eval()
+    model.config.otklik_model_name = "e5-small-onnx-int8"
+    model.config.otklik_model_version = f"{getattr(model.config, 'otklik_model_version', 'unversioned')}-onnx-int8"
+    export_onnx(model, tok, out, max_drift=max_drift)
+    model.config.save_pretrained(out)
+    tok.save_pretrained(out)
+    if (src / FILE).exists():
+        shutil.copy2(src / FILE, out / FILE)
+    return out
 
 
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 4,

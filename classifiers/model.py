@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from .checkpoint import read_otklik_config
+from .topic_tfidf import TopicTfidf
 from .train import cpu_has_bf16
 from .types import Prediction
 
@@ -59,6 +60,10 @@ class _Base:
         self.max_tokens = max_tokens
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.fallback_topic = "other" if "other" in self.topic_codes else None
+        self.topic_tfidf = TopicTfidf.load(path)  # a char TF-IDF mixed into the topic scores (topic_tfidf.py)
+        if self.topic_tfidf is not None:
+            self.thresholds = {**self.thresholds, **self.topic_tfidf.thresholds}
+            self.version = f"{self.version}+tfidf"
 
     # -- batching -------------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -116,7 +121,10 @@ class _Base:
     def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         lg = self.logits(texts)
         ns = len(self.sentiments)
-        return _softmax(lg[:, :ns]), _sigmoid(lg[:, ns:])
+        ps, pt = _softmax(lg[:, :ns]), _sigmoid(lg[:, ns:])
+        if self.topic_tfidf is not None and len(texts):
+            pt = self.topic_tfidf.mix(pt, texts, self.topic_codes)
+        return ps, pt
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         ps, pt = self.scores(list(texts))
