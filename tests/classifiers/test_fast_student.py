@@ -31,3 +31,29 @@ def test_student_export_and_contract(tiny_trained, tmp_path):
     with torch.no_grad():
         ref = student(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits.numpy()
     assert np.allclose(clf.logits(texts), ref, atol=1e-3)
+
+
+def test_whole_checkpoint_to_int8_onnx(tiny_trained, tmp_path):
+    """`otklik export-onnx`: every layer in int8, the checkpoint's contract and its TF-IDF mixture kept."""
+    import shutil
+
+    from classifiers.distill import export_checkpoint_onnx
+    from classifiers.model import load_checkpoint
+    from classifiers.topic_tfidf import FILE, TopicTfidf
+
+    src = tmp_path / "ckpt"
+    shutil.copytree(tiny_trained, src)
+    rows = [{"text": t, "topics": topics} for t, topics in (
+        ("Курьер опоздал на три часа", ["delivery_delay"]), ("Посылку потеряли", ["lost_item"]),
+        ("Курьер снова опоздал", ["delivery_delay"]), ("Где посылка? потеряли", ["lost_item"]))]
+    mix = TopicTfidf.fit(rows, ["delivery_delay", "lost_item"], min_df=1)
+    mix.weight, mix.thresholds = 0.3, {"delivery_delay": 0.4, "lost_item": 0.6}
+    mix.save(src)
+    out = export_checkpoint_onnx(src, tmp_path / "int8", max_drift=10.0)
+    assert (out / "model.onnx").exists() and (out / FILE).exists()
+    torch_clf, onnx_clf = load_checkpoint(src, device="cpu"), load_checkpoint(out, device="cpu")
+    assert type(onnx_clf).__name__ == "OnnxClassifier"
+    assert onnx_clf.version == torch_clf.version.replace("+tfidf", "-onnx-int8+tfidf")
+    assert onnx_clf.thresholds["lost_item"] == torch_clf.thresholds["lost_item"] == 0.6
+    texts = ["Курьер опоздал", "Спасибо за доставку, всё отлично и быстро"]
+    assert np.abs(onnx_clf.logits(texts) - torch_clf.logits(texts)).max() < 1.0  # int8 of a tiny random-ish model
