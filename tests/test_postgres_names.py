@@ -24,7 +24,8 @@ def test_two_postgres_runs_at_once_use_and_drop_their_own_databases():
 
     env = {**os.environ, "DATABASE_URL": url, "OTKLIK_TEST_KEEP_DATABASE_URL": "1"}
     env.pop("OTKLIK_HOME", None)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", str(ROOT / "tests" / "pg_name_probe.py")]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider",
+           str(ROOT / "tests" / "pg_name_probe.py")]
     procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(2)]
     names = []
