@@ -9,8 +9,9 @@ local fake web) goes through the deployments `otklik deploy` registers: one `cra
 per source, then N runs each of `classify/classify` (the fast student), `route/route` and `index/index-sync`,
 all started at once per stage and run by N workers (`otklik worker --limit 1`), each flow run in its own
 process. Each configuration gets a fresh database. `--kill N` adds a run with N workers in which one worker
-and its flow run are SIGKILLed once 40 % of the mentions are classified and it holds a claimed chunk; the killed run is marked crashed
-(as Prefect's zombie detection would) and its chunk is taken over when its lease expires (30 s here).
+and its flow run are SIGKILLed once 40 % of the mentions are classified and it holds a claimed chunk; the killed
+run is marked crashed (as Prefect's zombie detection would) and its chunk is taken over when its lease expires
+(30 s here). OUT.json and OUT.md are rewritten after every configuration, each with its load averages.
 
 What is checked per run: every workers' committed chunk is journalled (OTKLIK_CLAIMS_JOURNAL), so an item
 committed twice or never shows up per stage; the database must hold every stored mention classified,
@@ -38,13 +39,38 @@ sys.path.insert(0, str(ROOT / "bench"))
 from benchio import register_sources, write_results  # noqa: E402
 
 HOME = ROOT / "var" / "bench" / "scale"
-PORT = 4310
+# Two benchmarks at once (two checkouts on one server) must not share databases or a port: main() sets these
+# for its children; each run's databases are named after the main process and dropped when it is done.
+TAG = os.environ.setdefault("OTKLIK_SCALE_TAG", str(os.getpid()))
+PORT = int(os.environ.get("OTKLIK_SCALE_PORT", "4310"))
+PREFECT_DB = f"otklik_scale_prefect_{TAG}"
+RUN_DB = f"otklik_scale_run_{TAG}"
 LEASE_S = 30
 STAGES = ("crawl", "classify", "route", "index")
 
 
 def _db_url(pg_url: str, name: str) -> str:
     return pg_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_db(pg_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _load() -> list[float]:
+    """The 1/5/15-minute load averages: the machine is shared, so every figure carries them."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def _recreate_db(pg_url: str, name: str) -> str:
@@ -58,7 +84,7 @@ def _recreate_db(pg_url: str, name: str) -> str:
 
 def start_server(pg_url: str) -> subprocess.Popen:
     """`prefect server start` with its database on PostgreSQL (asyncpg); wait until it answers."""
-    db = _recreate_db(pg_url, "otklik_scale_prefect").replace("postgresql://", "postgresql+asyncpg://", 1)
+    db = _recreate_db(pg_url, PREFECT_DB).replace("postgresql://", "postgresql+asyncpg://", 1)
     env = {**os.environ, "PREFECT_HOME": str(HOME / "prefect-server"), "PREFECT_API_DATABASE_CONNECTION_URL": db,
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING",
            # a busy 2-core machine: the defaults (5 s to connect, 10 s per statement) fail at start-up
@@ -102,7 +128,7 @@ def run_one(workers: int, kill: bool, size: int, pg_url: str) -> dict:
     home = HOME / f"run-{workers}{'-kill' if kill else ''}"
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
-    db_url = _recreate_db(pg_url, "otklik_scale_run")
+    db_url = _recreate_db(pg_url, RUN_DB)
     journal = home / "claims.jsonl"
     env = {**os.environ, "DATABASE_URL": db_url, "OTKLIK_HOME": str(home), "OTKLIK_SEARCH_AUTO_SYNC": "0",
            "OTKLIK_LEASE_SECONDS": str(LEASE_S), "OTKLIK_CLAIMS_JOURNAL": str(journal),
@@ -130,6 +156,7 @@ def run_one(workers: int, kill: bool, size: int, pg_url: str) -> dict:
     Order.objects.bulk_create([Order(order_number=order_number(i), created_at=T0) for i in range(ORDERS)],
                               batch_size=1000)
     seconds: dict[str, float] = {}
+    loads: dict[str, list[float]] = {"start": _load()}
     results: dict[str, list] = {}
     killed: dict = {}
     procs: list[subprocess.Popen] = []
@@ -156,6 +183,7 @@ def run_one(workers: int, kill: bool, size: int, pg_url: str) -> dict:
                 ({"sources": [s["name"]], "sources_file": str(sources_file), "settings": settings},
                  [f"source:{s['name']}"]) for s in sources])
             seconds["crawl"] = time.perf_counter() - t
+            loads["crawl"] = _load()
             stored = Mention.objects.count()
             params = {"model": str(FAST_MODEL_DIR), "batch_size": 256}
             t = time.perf_counter()
@@ -165,10 +193,12 @@ def run_one(workers: int, kill: bool, size: int, pg_url: str) -> dict:
             else:
                 results["classify"] = run_all(CLASSIFY_DEPLOYMENT, [(params, [])] * workers)
             seconds["classify"] = time.perf_counter() - t
+            loads["classify"] = _load()
             for stage, deployment in (("route", ROUTE_DEPLOYMENT), ("index", "index/index-sync")):
                 t = time.perf_counter()
                 results[stage] = run_all(deployment, [({}, [])] * workers)
                 seconds[stage] = time.perf_counter() - t
+                loads[stage] = _load()
             total = time.perf_counter() - started
         finally:
             for p in procs:
@@ -183,7 +213,8 @@ def run_one(workers: int, kill: bool, size: int, pg_url: str) -> dict:
             "seconds": {k: round(v, 1) for k, v in seconds.items()}, "total_s": round(total, 1),
             "states": {k: dict(Counter(r["state"] for r in v)) for k, v in results.items()},
             "classify_results": [r["result"] for r in results["classify"]], "killed": killed,
-            "check": check(journal), "load_avg": [round(x, 2) for x in os.getloadavg()]}
+            "check": check(journal), "load_avg": _load(), "load_avg_after_stage": loads,
+            "cpus": os.cpu_count()}
 
 
 def _pause_schedules() -> None:
@@ -273,9 +304,16 @@ def check(journal: Path) -> dict:
     return out
 
 
+def _loads(r: dict) -> str:
+    after = r.get("load_avg_after_stage", {})
+    ones = [after[k][0] for k in ("start", *STAGES) if k in after]
+    return f"{', '.join(map(str, ones))} ({r['load_avg'][1]} / {r['load_avg'][2]})"
+
+
 def markdown(results: list[dict]) -> str:
     head = ("| workers | SIGKILL | crawl s | classify s | route s | index s | total s | committed twice "
-            "(classify / route / index) | never committed | load avg |\n"
+            "(classify / route / index) | never committed "
+            "| load avg 1 min: start, after each stage (5 / 15 min at the end) |\n"
             "|---:|---|---:|---:|---:|---:|---:|---|---|---|")
     rows = []
     for r in results:
@@ -284,7 +322,7 @@ def markdown(results: list[dict]) -> str:
         never = " / ".join(str(c[k]["never"]) for k in ("classify", "route", "index"))
         rows.append(f"| {r['workers']} | {'yes' if r['kill'] else 'no'} | {s['crawl']} | {s['classify']} "
                     f"| {s['route']} | {s['index']} | {r['total_s']} | {twice} | {never} "
-                    f"| {' / '.join(map(str, r['load_avg']))} |")
+                    f"| {_loads(r)} |")
     return "\n".join([head, *rows]) + "\n"
 
 
@@ -300,6 +338,9 @@ def main() -> None:
     if not args.pg_url:
         sys.exit("no PostgreSQL: pass --pg-url or source scripts/ci-services.sh")
     HOME.mkdir(parents=True, exist_ok=True)
+    global PORT
+    PORT = _free_port()
+    os.environ["OTKLIK_SCALE_PORT"] = str(PORT)  # the children talk to this server
     server = start_server(args.pg_url)
     configs = [(n, False) for n in args.workers] + ([(args.kill, True)] if args.kill else [])
     results = []
@@ -311,9 +352,12 @@ def main() -> None:
                 sys.exit(f"{n} workers (kill={kill}) failed")
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(json.dumps(results[-1], ensure_ascii=False), flush=True)
+            write_results(args.out, results, markdown(results))  # what finished is kept if a later row is stopped
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
+        for name in (RUN_DB, PREFECT_DB):
+            _drop_db(args.pg_url, name)
     table = markdown(results)
     print(table)
     write_results(args.out, results, table)

@@ -31,3 +31,17 @@ def shared_db(transactional_db, monkeypatch):
 
         monkeypatch.setenv("DATABASE_URL", urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}").geturl())
     return name
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A server database (PostgreSQL) gets a test database named for this process (`test_<name>_<pid>`).
+
+    Django's default `test_<name>` is one name per server: two runs at once (two checkouts, CI and a developer)
+    would drop each other's database. Django still creates it at the start and drops it at the end."""
+    from django.conf import settings
+
+    for db in settings.DATABASES.values():
+        if db["ENGINE"] != "django.db.backends.sqlite3":
+            test = db.setdefault("TEST", {})
+            test["NAME"] = f"{test.get('NAME') or 'test_' + db['NAME']}_{os.getpid()}"

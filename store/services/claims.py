@@ -107,8 +107,15 @@ def claim(stage: str, pending: QuerySet, key: str, limit: int, worker: str, stat
             WorkLease.objects.bulk_create(
                 [WorkLease(stage=stage, item_id=i, worker=worker, expires_at=now + lease_ttl()) for i in ids],
                 ignore_conflicts=True)  # two outbox rows of one mention may be claimed at once: one lease wins
-            ids = sorted(WorkLease.objects.filter(stage=stage, item_id__in=ids, worker=worker)
-                         .values_list("item_id", flat=True))
+            mine = set(WorkLease.objects.filter(stage=stage, item_id__in=ids, worker=worker)
+                       .values_list("item_id", flat=True))
+            # A lease that expired while its owner was still writing the result is not deleted above (locked),
+            # but our insert waits for the owner's transaction and succeeds once it commits: the item is then
+            # done. A new statement sees that commit; drop those leases, or they would outlive the work.
+            still = set(pending.filter(**{f"{key}__in": mine}).values_list(key, flat=True)) if mine else set()
+            if mine - still:
+                WorkLease.objects.filter(stage=stage, worker=worker, item_id__in=mine - still).delete()
+            ids = sorted(still)
             if stats is not None:
                 stats.taken_over += expired
     return Lease(stage, worker, ids)

@@ -4,6 +4,7 @@
     python -m tests.flows.scale_worker work STAGE CHUNK DIR NAME [--model M]
                                                            # classify | route | index, once DIR/go exists
     python -m tests.flows.scale_worker check              # what the database holds, as JSON
+    python -m tests.flows.scale_worker race               # a claim racing an expired owner's commit
 
 `work` prints one JSON line per committed chunk ({"done": n}) and a last one with the totals, so a worker
 SIGKILLed between chunks has reported exactly what it committed.
@@ -73,6 +74,63 @@ def work(stage: str, chunk: int, folder: Path, name: str, model: str) -> dict:
     return {"total": done, "seconds": round(time.monotonic() - started, 3)}
 
 
+def expired_owner_race(n: int = 4) -> dict:
+    """Worker S's leases expire while S is still committing its result; worker V claims meanwhile.
+
+    V's claim blocks on S's lease rows (S deletes them in its result transaction) and goes on once S commits.
+    Returns what V got and what is left: V must get nothing (S did the work) and hold no lease."""
+    import threading
+
+    from django.db import connection, connections, transaction
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone as dj_timezone
+
+    from store.models import Classification, Mention, WorkLease
+    from store.services.claims import claim
+
+    setup_db(n)
+    pending = Mention.objects.filter(~Exists(Classification.objects.filter(mention=OuterRef("pk"))))
+    first = claim("race", pending, "id", n, "S")
+    WorkLease.objects.filter(worker="S").update(expires_at=dj_timezone.now() - timedelta(seconds=1))
+    in_result, may_commit, got = threading.Event(), threading.Event(), {}
+
+    def owner() -> None:
+        try:
+            with transaction.atomic():
+                held = first.held()
+                Classification.objects.bulk_create([Classification(
+                    mention_id=i, model_name="race", model_version="1", sentiment="neutral") for i in held])
+                first.release()
+                in_result.set()
+                may_commit.wait(300)
+        finally:
+            connections.close_all()
+
+    def other() -> None:
+        try:
+            got["ids"] = claim("race", pending, "id", n, "V").ids
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=owner)]
+    threads[0].start()
+    in_result.wait(300)
+    threads.append(threading.Thread(target=other))
+    threads[1].start()
+    blocked = False
+    with connection.cursor() as cursor:  # go on once V waits for S's transaction (or V did not wait at all)
+        while threads[1].is_alive() and not blocked:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            blocked = cursor.fetchone()[0] > 0
+            time.sleep(0.01)
+    may_commit.set()
+    for t in threads:
+        t.join(300)
+    return {"first": len(first.ids), "waited": blocked, "claimed_again": got.get("ids"),
+            "leases": WorkLease.objects.count(), "classified": Classification.objects.count()}
+
+
 def check() -> dict:
     from django.db import connection
     from django.db.models import Count
@@ -93,6 +151,7 @@ def check() -> dict:
         "indexed": SearchDocument.objects.count(),
         "outbox": IndexOutbox.objects.count(),
         "leases": WorkLease.objects.count(),
+        "leases_by_stage": dict(WorkLease.objects.values_list("stage").annotate(n=Count("id")).order_by("stage")),
     }
 
 
@@ -108,6 +167,8 @@ def main(argv: list[str]) -> None:
         out = work(argv[1], int(argv[2]), Path(argv[3]), argv[4], model)
     elif cmd == "check":
         out = check()
+    elif cmd == "race":
+        out = expired_owner_race()
     else:
         raise SystemExit(f"unknown command {cmd!r}")
     print(json.dumps(out), flush=True)

@@ -107,7 +107,15 @@ def test_two_workers_one_killed_nothing_lost_nothing_done_twice(pg_database, tmp
     originals = MENTIONS - MENTIONS // 50
     # Nothing lost: every mention classified and indexed, every original routed, no lease or outbox row left.
     assert state["classified_mentions"] == MENTIONS and state["tickets"] == originals
-    assert state["indexed"] == MENTIONS and state["outbox"] == 0 and state["leases"] == 0
+    assert state["indexed"] == MENTIONS and state["outbox"] == 0 and state["leases"] == 0, state
     # Nothing done twice: the work the workers committed adds up to exactly the rows written.
     assert state["classified_twice"] == 0
     assert committed == {"classify": MENTIONS, "route": originals, "index": MENTIONS}
+
+
+@pytest.mark.postgres
+def test_a_claim_that_waited_for_an_expired_owner_keeps_no_lease_on_its_finished_work(pg_database, tmp_path):
+    """A lease expired while its owner was committing (a stalled worker): the next claim waits for that commit
+    on the lease row and must then see the work done, not keep a lease on it forever (nobody would end it)."""
+    state = _run(_env(pg_database, tmp_path), "race")
+    assert state == {"first": 4, "waited": True, "claimed_again": [], "leases": 0, "classified": 4}
