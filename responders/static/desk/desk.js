@@ -154,7 +154,7 @@
       move(1);
     } else if (key === "k") {
       move(-1);
-    } else if (key === "Enter" && row) {
+    } else if (key === "Enter" && row && !/^(A|BUTTON)$/.test(e.target.tagName)) {
       window.location.href = row.querySelector("a.open").href;
     } else if (key === "c") {
       if (row) { post(row.getAttribute("data-claim")); } else { handled = click("claim"); }
