@@ -112,8 +112,8 @@ class BulkForm(forms.Form):
     """The queue's bulk bar: what to do with the selected tickets (their ids come as `tickets`, see views.bulk)."""
 
     ACTIONS = [("", "— действие —"), ("assign", "Назначить"), ("close", "Закрыть"), ("topic", "Сменить тему")]
-    action = forms.ChoiceField(choices=ACTIONS, label="С выбранными",
-                               error_messages={"required": "Выберите действие.", "invalid_choice": "Нет такого действия."})
+    action = forms.ChoiceField(choices=ACTIONS, label="С выбранными", error_messages={
+        "required": "Выберите действие.", "invalid_choice": "Нет такого действия."})
     assignee = forms.ModelChoiceField(queryset=None, required=False, label="Кому", empty_label="— кому —")
     reason = forms.ChoiceField(required=False, label="Причина",
                                choices=[("", "— причина —"), ("spam", "спам"), ("irrelevant", "не по теме")])
