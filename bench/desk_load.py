@@ -10,7 +10,11 @@ moderators (asyncio + httpx, each logged in with a Django session and sending th
 `--seconds`: queue pages (plain, filtered, searched), a ticket page, claim, reply, close. Most
 moderators pick from the first queue page, as people do, so claims collide. Reports p50/p95
 latency per page kind and requests/s, then checks in the database that no ticket was claimed,
-replied to or closed by two moderators.
+replied to or closed by two moderators. Then (`--report-runs`, default 5) times the marketer's report page
+cold (a period whose charts are not drawn yet) and warm (the same period again), medians of the runs.
+
+    PYTHONPATH=. .venv/bin/python bench/desk_load.py --tickets 20000 --moderators 4 --seconds 20 \
+        --out bench/results/desk-report
 """
 
 from __future__ import annotations
@@ -256,6 +260,41 @@ async def load(base: str, moderators: int, seconds: float) -> dict:
     }
 
 
+def report_page(base: str, runs: int) -> dict:
+    """The marketer's report page (/reports/) over the benchmark's mentions: `runs` cold requests (each a
+    period not drawn yet, so its charts are drawn) and `runs` warm ones (the same period again: charts from
+    the cache); medians and all timings in ms. Run after the load, with nothing else hitting the desk."""
+    import httpx
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group, User
+
+    from store.models import Mention
+
+    user, _ = User.objects.get_or_create(username="bench-marketer", defaults={"password": make_password(PASSWORD)})
+    user.groups.add(Group.objects.get_or_create(name="marketer")[0])
+    first = Mention.objects.order_by("posted_at").values_list("posted_at", flat=True).first().date()
+    last = Mention.objects.order_by("-posted_at").values_list("posted_at", flat=True).first().date()
+    with httpx.Client(base_url=base, timeout=120) as client:
+        client.get("/login/")
+        r = client.post("/login/", data={"username": user.username, "password": PASSWORD,
+                                         "csrfmiddlewaretoken": client.cookies.get("csrftoken", "")})
+        if r.status_code != 302:
+            raise RuntimeError(f"the marketer could not log in: HTTP {r.status_code}")
+
+        def timed(start, end) -> float:
+            t = time.perf_counter()
+            r = client.get("/reports/", params={"date_from": start.isoformat(), "date_to": end.isoformat()})
+            elapsed = time.perf_counter() - t
+            if r.status_code != 200 or 'id="volume-chart"' not in r.text:
+                raise RuntimeError(f"the report page answered {r.status_code} without charts")
+            return elapsed * 1000
+
+        cold = [timed(first, last + timedelta(days=k)) for k in range(runs)]  # a new period each time
+        warm = [timed(first, last) for _ in range(runs)]  # drawn by the first cold request
+    return {"runs": runs, "cold_ms": [round(x) for x in cold], "warm_ms": [round(x) for x in warm],
+            "cold_median_ms": round(statistics.median(cold)), "warm_median_ms": round(statistics.median(warm))}
+
+
 def double_claims() -> dict:
     """Tickets that two moderators claimed, replied to or closed (each must be one moderator's)."""
     from django.db.models import Count
@@ -280,6 +319,12 @@ def markdown(r: dict) -> str:
     for k, v in r["load"]["latency_ms"].items():
         lines.append(f"| {k} | {v['n']} | {v['p50']} | {v['p95']} | {v['max']} |")
     d = r["db_check"]
+    if r.get("report_page"):
+        p = r["report_page"]
+        lines.append(f"| report page, cold (charts drawn) | {p['runs']} | {p['cold_median_ms']} (median) | | "
+                     f"{max(p['cold_ms'])} |")
+        lines.append(f"| report page, warm (charts cached) | {p['runs']} | {p['warm_median_ms']} (median) | | "
+                     f"{max(p['warm_ms'])} |")
     lines += ["", f"Claims won {r['load']['claims_won']}, lost to another moderator {r['load']['claims_lost']}, "
               f"closed {r['load']['closed']}, HTTP errors {r['load']['http_errors']} "
               f"({r['load']['error_statuses'] or 'none'}; timeouts > 60 s: {r['load']['timeouts_60s'] or 'none'}). "
@@ -294,6 +339,8 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--moderators", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--report-runs", type=int, default=5,
+                        help="cold and warm requests of the report page after the load (0: skip)")
     parser.add_argument("--reuse", action="store_true", help="start from the last run's pristine database")
     parser.add_argument("--out", default=None, help="write OUT.json and OUT.md")
     args = parser.parse_args()
@@ -307,11 +354,13 @@ def main() -> None:
         before = [round(x, 2) for x in os.getloadavg()]
         result = asyncio.run(load(f"http://127.0.0.1:{port}", args.moderators, args.seconds))
         after = [round(x, 2) for x in os.getloadavg()]
+        reports = report_page(f"http://127.0.0.1:{port}", args.report_runs) if args.report_runs else None
     finally:
         desk.terminate()
         desk.wait(timeout=30)
     out = {"tickets": args.tickets, "moderators": args.moderators, "setup_s": round(setup_s, 1), "load": result,
-           "db_check": double_claims(), "load_avg_before": before, "load_avg_after": after}
+           "db_check": double_claims(), "load_avg_before": before, "load_avg_after": after,
+           "report_page": reports}
     print(json.dumps(out, ensure_ascii=False))
     table = markdown(out)
     print(table)

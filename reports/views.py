@@ -10,8 +10,8 @@ from pathlib import Path
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
-from reports.build import ReportError, build_report, report_context
-from reports.cache import cache_key, with_charts
+from reports.build import ReportError, build_report
+from reports.cache import report_page
 from reports.forms import ReportForm
 from reports.models import Alert
 from responders.roles import MARKETER, role_required
@@ -35,8 +35,7 @@ def index(request):
     if form.is_valid():
         start, end = form.period()
         filters = _filters(form)
-        page = report_context(start, end, charts_too=False, **filters)
-        context.update(with_charts(page, cache_key(start, end, filters["sources"], filters["topics"])))
+        context.update(report_page(start, end, filters["sources"], filters["topics"]))
     return render(request, "reports/desk_report.html", context)
 
 

@@ -106,3 +106,36 @@ class PeriodForm(forms.Form):
         if start > end:
             start, end = end, start
         return start, end
+
+
+class BulkForm(forms.Form):
+    """The queue's bulk bar: what to do with the selected tickets (their ids come as `tickets`, see views.bulk)."""
+
+    ACTIONS = [("", "— действие —"), ("assign", "Назначить"), ("close", "Закрыть"), ("topic", "Сменить тему")]
+    action = forms.ChoiceField(choices=ACTIONS, label="С выбранными", error_messages={
+        "required": "Выберите действие.", "invalid_choice": "Нет такого действия."})
+    assignee = forms.ModelChoiceField(queryset=None, required=False, label="Кому", empty_label="— кому —")
+    reason = forms.ChoiceField(required=False, label="Причина",
+                               choices=[("", "— причина —"), ("spam", "спам"), ("irrelevant", "не по теме")])
+    note = forms.CharField(required=False, max_length=150, label="Комментарий",
+                           widget=forms.TextInput(attrs={"placeholder": "комментарий"}))
+    topic = forms.ChoiceField(required=False, label="Тема")
+    back = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        from responders.services.assignment import moderators
+
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = moderators()
+        self.fields["topic"].choices = [("", "— тема —")] + topic_choices()
+
+    def clean(self):
+        data = super().clean()
+        needs = {"assign": ("assignee", "Выберите, кому назначить."),
+                 "close": ("reason", "Укажите причину закрытия: спам или не по теме."),
+                 "topic": ("topic", "Выберите тему.")}
+        if data.get("action") in needs:
+            name, text = needs[data["action"]]
+            if not data.get(name):
+                self.add_error(name, text)
+        return data

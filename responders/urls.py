@@ -1,12 +1,14 @@
 from django.urls import path
 
-from responders.views import actions, metrics, queue, settings
+from responders.views import actions, bulk, metrics, queue, settings
 
 app_name = "desk"
 
 urlpatterns = [
     path("", queue.queue, name="queue"),
     path("next/", actions.take_next, name="next"),
+    path("bulk/", bulk.bulk_action, name="bulk"),
+    path("counters/", bulk.counters, name="counters"),
     path("tickets/<int:pk>/", queue.ticket_detail, name="ticket"),
     path("tickets/<int:pk>/do/<slug:action>/", actions.ticket_action, name="action"),
     path("tickets/<int:pk>/assign/", actions.assign, name="assign"),

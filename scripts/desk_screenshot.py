@@ -1,6 +1,6 @@
 """Take the README's desk screenshots: log in to a running desk with Chromium and save PNGs under docs/img/.
 
-    otklik demo && otklik users add shot --role lead && otklik desk &
+    otklik demo && otklik users add shot --role moderator && otklik desk &
     python scripts/desk_screenshot.py --user shot --password '…' [--url http://127.0.0.1:8000]
 """
 
@@ -30,12 +30,13 @@ def main() -> None:
         page.fill("input[name=username]", args.user)
         page.fill("input[name=password]", args.password)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{args.url}/desk/")
+        page.wait_for_url(f"{args.url}/desk/")  # a moderator lands on the queue
+        page.wait_for_function("() => /\\d/.test(document.getElementById('count-new').textContent)")
         page.screenshot(path=str(OUT / "desk-queue.png"))
         first = page.locator("tr.ticket-row a").first
         first.click()
         page.screenshot(path=str(OUT / "desk-ticket.png"), full_page=True)
-        page.goto(f"{args.url}/desk/metrics/?start=2026-11-09&end=2026-11-24")
+        page.goto(f"{args.url}/desk/metrics/")  # the default 7 days: the demo's latest week
         page.screenshot(path=str(OUT / "desk-metrics.png"))
         browser.close()
     print(f"Saved screenshots to {OUT}")

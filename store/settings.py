@@ -176,6 +176,8 @@ OTKLIK = {
     "APPSTORE_TOKEN": os.environ.get("OTKLIK_APPSTORE_TOKEN", ""),
     # Queue search: the search index by default; empty = the ORM substring search.
     "TICKET_SEARCH_BACKEND": os.environ.get("OTKLIK_TICKET_SEARCH", "search.integrations.narrow_tickets"),
+    # How often the desk's nav counter (new / at-risk tickets) polls, in seconds.
+    "DESK_POLL_SECONDS": float(os.environ.get("OTKLIK_DESK_POLL_SECONDS", "30")),
 }
 if not EMAIL_BACKEND.endswith("console.EmailBackend"):
     EMAIL_HOST = os.environ.get("OTKLIK_EMAIL_HOST", "localhost")

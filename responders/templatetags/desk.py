@@ -124,3 +124,11 @@ def due_in(due, now, state: str = "") -> str:
         return "на паузе"
     left = (due - now).total_seconds()
     return f"осталось {_span(left)}" if left >= 0 else f"просрочено на {_span(left)}"
+
+
+@register.simple_tag
+def desk_poll_seconds() -> str:
+    """The nav counter's polling interval in seconds (settings.OTKLIK['DESK_POLL_SECONDS'])."""
+    from responders.views.bulk import poll_seconds
+
+    return f"{poll_seconds():g}"

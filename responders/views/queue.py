@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from responders.forms import (
     AssignForm,
+    BulkForm,
     CloseForm,
     CorrectionForm,
     LinkOrderForm,
@@ -66,7 +67,8 @@ def queue(request):
     query.pop("page", None)
     return render(request, "desk/queue.html", {"page": page, "form": form, "query": query.urlencode(),
                                                "now": timezone.now(), "views": SAVED_VIEWS,
-                                               "current_view": request.GET.urlencode()})
+                                               "current_view": request.GET.urlencode(),
+                                               "bulk_form": BulkForm(initial={"back": request.GET.urlencode()})})
 
 
 @role_required(MODERATOR)

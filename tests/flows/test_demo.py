@@ -105,14 +105,16 @@ def test_demo_batch_matches_the_authored_truth_and_reruns_idempotently(shared_db
     sla = Counter(open_tickets.values_list("sla_state", flat=True))
     assert 10 <= open_tickets.count() <= 60, states
     assert states["new"] >= 3 and states["replied"] + states["claimed"] >= 2 and states["waiting"] >= 1, states
-    assert sla["ok"] > sla["at_risk"] >= 1 and sla["breached"] >= 1, sla
+    assert sla["ok"] > sla["at_risk"] >= 2 and 3 <= sla["breached"] <= 15, sla  # some at risk, a few overdue
     closed_by_team = Ticket.objects.filter(state="closed", dismissed=False, assignee__isnull=False).count()
     assert closed_by_team >= 200
     assert TicketEvent.objects.filter(note="клиент написал снова").exists()  # reopenings
     assert Reply.objects.filter(purpose="reply", status="dry_run").count() >= 250  # published, nothing sent
     m = service_metrics(NOW - timedelta(days=7), NOW, now=NOW)
     assert m.tickets >= 100
-    assert 80 <= m.sl_pct < 100 and 40 <= m.closed_24h_pct < 95, m
+    # Plausible for a good team (75-85 %), not a wall of green: some closes miss the 48 h target.
+    assert 70 <= m.sl_pct <= 90 and 35 <= m.closed_24h_pct <= 70 and m.closed_24h_pct < m.sl_pct, m
+    assert m.breached_open >= 2, m
     assert 80 <= m.first_reply_sl_pct < 100 and 50 <= m.fcr_pct < 100, m
     assert 3.5 <= m.csat <= 4.8 and m.csat_responses >= 20, m
     assert 1 <= m.first_reply.median_h <= 12, m
