@@ -174,3 +174,14 @@ def test_edited_review_updates_the_thread_of_its_ticket(make_user):
     ev = t.events.get(note="Клиент ответил: отзыв отредактирован")
     assert (ev.from_state, ev.to_state) == (TicketState.REPLIED, TicketState.NEW)
     assert Ticket.objects.count() == 1
+
+
+def test_forgetting_a_customer_covers_the_messages_threaded_into_their_ticket(make_user):
+    from responders.services.privacy import customer_mentions
+
+    ira = Customer.objects.create(external_id="c1", name="Ирина")
+    Order.objects.create(order_number="40012345", customer=ira, created_at=T0 - D)
+    t, _ = first_ticket(make_user)
+    later = vk("Ирина Волкова снова: так и не привезли", T0 + 3 * H)
+    route_pending(now=T0 + 4 * H)
+    assert set(customer_mentions(ira)) == {t.mention, later}
