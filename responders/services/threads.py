@@ -38,10 +38,9 @@ def is_edit(mention: Mention) -> bool:
 
 def conversation(mention: Mention) -> tuple[str, str, str] | None:
     """What makes two mentions one customer's conversation: channel, key, author (None: cannot tell)."""
-    author = mention.author.strip()
-    if not mention.conversation_key or not author:
+    if not mention.conversation_key or not mention.author.strip():
         return None
-    return mention.source.kind, mention.conversation_key, author
+    return mention.source.kind, mention.conversation_key, mention.author
 
 
 def _orders_of_others(ticket: Ticket, mention: Mention, cfg: ResponderConfig) -> bool:
@@ -62,7 +61,7 @@ def find_ticket(mention: Mention, cfg: ResponderConfig) -> Ticket | None:
         return None
     kind, key, author = conv
     tickets = (Ticket.objects.filter(mention__conversation_key=key, mention__source__kind=kind,
-                                     mention__author__iexact=author, dismissed=False)
+                                     mention__author=author, dismissed=False)
                .exclude(mention=mention).order_by("-opened_at", "-id"))
     candidates = list(tickets.exclude(state=TicketState.CLOSED)[:5]) or list(
         tickets.filter(state=TicketState.CLOSED, closed_at__gte=mention.posted_at - reopen_window(cfg))
