@@ -7,7 +7,8 @@ A key names the conversation, not the customer (the desk compares authors itself
 - Telegram: `tg:<channel>:<root message id>`, the first message of a reply chain (raw["reply_to"] is the
   message answered; the store resolves it to that message's own key, see store.services.threads);
 - review sites: `review:<site>:<review id>`, one review and its later edits;
-- App Store: `appstore:<app id>:<author>`, one author's reviews of one app (a user has one review per app);
+- App Store: `appstore:<app id>:<reviewer>`, one reviewer's reviews of one app (the reviewer's id from the
+  feed's author link, kept by the spider as raw["author_id"], else the author's name);
 - RSS and unknown kinds: no key (news items are not conversations).
 """
 
@@ -38,9 +39,10 @@ def conversation_key(kind: str, source_name: str, config: dict | None, external_
     elif kind == "review_site":
         key = f"review:{config.get('site') or source_name}:{external_id}"
     elif kind == "appstore":
-        if not author.strip():
+        who = str(raw.get("author_id") or author.strip())  # the reviewer's Apple id when the feed names it
+        if not who:
             return ""
-        key = f"appstore:{config.get('app_id') or source_name}:{author.strip()}"
+        key = f"appstore:{config.get('app_id') or source_name}:{who}"
     else:
         return ""
     return key[:MAX_KEY_CHARS]

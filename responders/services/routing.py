@@ -88,8 +88,8 @@ def route_batch(mentions: list[Mention], cfg: ResponderConfig, stats: RoutingSta
     alone = []
     for mention, ticket, first in joins:
         ticket = ticket or by_mention.get(first.pk)
-        if ticket is None or ticket.dismissed:
-            alone.append(mention)  # its conversation's first message was dismissed (spam, news): on its own
+        if ticket is None or ticket.dismissed or (first is not None and threads.other_customer(ticket, mention, cfg)):
+            alone.append(mention)  # its conversation's first message was dismissed, or it is someone else
             continue
         entry = threads.attach(ticket, mention, cfg, now)
         if entry is not None:

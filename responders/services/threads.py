@@ -43,7 +43,7 @@ def conversation(mention: Mention) -> tuple[str, str, str] | None:
     return mention.source.kind, mention.conversation_key, mention.author
 
 
-def _orders_of_others(ticket: Ticket, mention: Mention, cfg: ResponderConfig) -> bool:
+def other_customer(ticket: Ticket, mention: Mention, cfg: ResponderConfig) -> bool:
     """True when the ticket has a linked customer and the message names only other customers' orders."""
     theirs = set(ticket.order_links.exclude(order__customer=None).values_list("order__customer_id", flat=True))
     if not theirs:
@@ -67,17 +67,17 @@ def find_ticket(mention: Mention, cfg: ResponderConfig) -> Ticket | None:
         tickets.filter(state=TicketState.CLOSED, closed_at__gte=mention.posted_at - reopen_window(cfg))
         .order_by("-closed_at", "-id")[:5])
     for ticket in candidates:
-        if not _orders_of_others(ticket, mention, cfg):
+        if not other_customer(ticket, mention, cfg):
             return ticket
     return None
 
 
 def _event_time(ticket: Ticket, mention: Mention, now: datetime) -> datetime:
-    """When the customer's answer enters the history: when they wrote, but never before the ticket's last
-    event (the history stays in order) and never after now."""
+    """When the customer's answer enters the history: when they wrote (at most now), but never before the
+    ticket's last event, so the history stays in order."""
     last = TicketEvent.objects.filter(ticket=ticket).aggregate(t=Max("at"))["t"]
-    at = max(mention.posted_at, last) if last else mention.posted_at
-    return min(at, now)
+    at = min(mention.posted_at, now)
+    return max(at, last) if last else at
 
 
 def attach(ticket: Ticket, mention: Mention, cfg: ResponderConfig, now: datetime) -> TicketMessage | None:

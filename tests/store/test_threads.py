@@ -39,6 +39,7 @@ def test_keys_per_channel():
     assert conversation_key("review_site", "otz", {"site": "otzovik"}, "123", "Ира", {}) == "review:otzovik:123"
     assert conversation_key("appstore", "app", {"app_id": "42"}, "9", " Ира ", {}) == "appstore:42:Ира"
     assert conversation_key("appstore", "app", {"app_id": "42"}, "9", "", {}) == ""
+    assert conversation_key("appstore", "app", {"app_id": "42"}, "9", "Ира", {"author_id": "113"}) == "appstore:42:113"
     assert conversation_key("rss", "news", {}, "https://x/1", "", {}) == ""
 
 
