@@ -66,6 +66,7 @@ def route_batch(mentions: list[Mention], cfg: ResponderConfig, stats: RoutingSta
     to_open: list[Mention] = []
     joins: list[tuple[Mention, Ticket | None, Mention | None]] = []  # (message, its ticket, or the batch's first)
     first_in_batch: dict[tuple[str, str, str], Mention] = {}
+    known = threads.tickets_by_conversation(mentions) if threads.enabled(cfg) else {}
     for mention in sorted(mentions, key=lambda m: (m.posted_at, m.pk)):
         if not _routable(mention, cfg):
             stats.skipped_duplicates += 1
@@ -74,7 +75,7 @@ def route_batch(mentions: list[Mention], cfg: ResponderConfig, stats: RoutingSta
         if conv is not None and conv in first_in_batch:
             joins.append((mention, None, first_in_batch[conv]))
             continue
-        ticket = threads.find_ticket(mention, cfg) if conv is not None else None
+        ticket = threads.find_ticket(mention, cfg, known) if conv is not None else None
         if ticket is not None:
             joins.append((mention, ticket, None))
             continue

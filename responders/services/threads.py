@@ -10,6 +10,7 @@ service as the desk's «Клиент ответил» button, so history, clocks
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -53,20 +54,32 @@ def other_customer(ticket: Ticket, mention: Mention, cfg: ResponderConfig) -> bo
     return bool(named) and not (named & theirs)
 
 
-def find_ticket(mention: Mention, cfg: ResponderConfig) -> Ticket | None:
+def tickets_by_conversation(mentions: list[Mention]) -> dict[tuple[str, str, str], list[Ticket]]:
+    """The tickets (not dismissed) of the mentions' conversations, newest first, in one query."""
+    keys = {c[1] for m in mentions if (c := conversation(m)) is not None}
+    out: dict[tuple[str, str, str], list[Ticket]] = defaultdict(list)
+    if keys:
+        for t in (Ticket.objects.filter(mention__conversation_key__in=keys, dismissed=False)
+                  .select_related("mention__source").order_by("-opened_at", "-id")):
+            out[(t.mention.source.kind, t.mention.conversation_key, t.mention.author)].append(t)
+    return out
+
+
+def find_ticket(mention: Mention, cfg: ResponderConfig,
+                known: dict[tuple[str, str, str], list[Ticket]] | None = None) -> Ticket | None:
     """The ticket a mention joins: the same customer's open one in the conversation, else one closed within
-    the window before the message; None for a ticket of its own."""
+    the window before the message; None for a ticket of its own. `known`: tickets_by_conversation() of the batch."""
     conv = conversation(mention)
     if conv is None or not enabled(cfg):
         return None
-    kind, key, author = conv
-    tickets = (Ticket.objects.filter(mention__conversation_key=key, mention__source__kind=kind,
-                                     mention__author=author, dismissed=False)
-               .exclude(mention=mention).order_by("-opened_at", "-id"))
-    candidates = list(tickets.exclude(state=TicketState.CLOSED)[:5]) or list(
-        tickets.filter(state=TicketState.CLOSED, closed_at__gte=mention.posted_at - reopen_window(cfg))
-        .order_by("-closed_at", "-id")[:5])
-    for ticket in candidates:
+    if known is None:
+        known = tickets_by_conversation([mention])
+    tickets = [t for t in known.get(conv, []) if t.mention_id != mention.pk]
+    since = mention.posted_at - reopen_window(cfg)
+    candidates = [t for t in tickets if t.state != TicketState.CLOSED] or sorted(
+        (t for t in tickets if t.closed_at is not None and t.closed_at >= since),
+        key=lambda t: (t.closed_at, t.pk), reverse=True)
+    for ticket in candidates[:5]:
         if not other_customer(ticket, mention, cfg):
             return ticket
     return None
