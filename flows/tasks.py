@@ -115,7 +115,8 @@ def route_task() -> dict:
 
     s = route_pending()
     return {"opened": s.opened, "dismissed": s.dismissed, "skipped_duplicates": s.skipped_duplicates,
-            "linked_to_order": s.linked_to_order, "by_kind": dict(s.by_kind)}
+            "linked_to_order": s.linked_to_order, "attached": s.attached, "reopened": s.reopened,
+            "by_kind": dict(s.by_kind)}
 
 
 @task(cache_policy=NO_CACHE)

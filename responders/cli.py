@@ -21,7 +21,8 @@ def route() -> None:
     s = route_pending()
     console.print(
         f"Opened {s.opened} tickets, dismissed {s.dismissed}, skipped {s.skipped_duplicates} copies; "
-        f"{s.linked_to_order} linked to an order."
+        f"{s.linked_to_order} linked to an order; {s.attached} later messages joined their ticket "
+        f"({s.reopened} reopened it)."
     )
 
 

@@ -46,6 +46,7 @@ class ResponderConfig:
     csat: dict = field(default_factory=dict)
     outbox: dict = field(default_factory=dict)
     escalation: dict = field(default_factory=dict)
+    threads: dict = field(default_factory=dict)
 
 
 def load_config(path: str | Path | None = None) -> ResponderConfig:
@@ -81,5 +82,5 @@ def _load(path: str) -> ResponderConfig:
     return ResponderConfig(
         rules, bool(routing.get("skip_duplicates", True)), sla, patterns,
         claims=raw.get("claims") or {}, assignment=assignment, csat=raw.get("csat") or {},
-        outbox=raw.get("outbox") or {}, escalation=raw.get("escalation") or {},
+        outbox=raw.get("outbox") or {}, escalation=raw.get("escalation") or {}, threads=raw.get("threads") or {},
     )

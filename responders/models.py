@@ -101,6 +101,32 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} {self.state}"
 
+    def thread(self) -> list[Mention]:
+        """The conversation: the ticket's mention and the later messages attached to it, in time order."""
+        later = [f.mention for f in self.followups.select_related("mention")]
+        return sorted([self.mention, *later], key=lambda m: (m.posted_at, m.pk))
+
+
+class TicketMessage(models.Model):
+    """A later message of the ticket's conversation attached to it: the customer's reply in the same thread or
+    chain, or a new version of their review (responders.services.threads)."""
+
+    class Effect(models.TextChoices):
+        ATTACHED = "attached", "Добавлено в ветку"
+        RESUMED = "resumed", "Клиент ответил"
+        REOPENED = "reopened", "Открыто снова"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followups")
+    mention = models.OneToOneField(Mention, on_delete=models.PROTECT, related_name="thread_entry")
+    effect = models.CharField(max_length=20, choices=Effect.choices)
+    attached_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["attached_at", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} <- {self.mention_id} ({self.effect})"
+
 
 class TicketOrderLink(models.Model):
     """A typed relation between a ticket and the order it is about, with how it was matched."""

@@ -63,6 +63,11 @@ class Mention(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates",
         help_text="Set for cross-posts and copy-paste: the original mention",
     )
+    conversation_key = models.CharField(
+        max_length=255, blank=True, db_index=True,
+        help_text="The conversation on its channel (store.threads): a VK post's comments, a Telegram reply chain, "
+                  "a review and its edits",
+    )
 
     objects = MentionQuerySet.as_manager()
 

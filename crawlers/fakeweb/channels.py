@@ -114,13 +114,24 @@ class TelegramChannel:
             f'<div class="tgme_widget_message text_not_supported_wrap js-widget_message" data-post="{self.channel}/{p.id}" data-view="x">'
             '<div class="tgme_widget_message_bubble"><div class="tgme_widget_message_author accent_color">'
             f'<a class="tgme_widget_message_owner_name" href="https://t.me/{self.channel}"><span dir="auto">{escape(self.channel)}</span></a></div>'
-            f'<div class="tgme_widget_message_text js-message_text" dir="auto">{text}</div>'
+            f'{self.quote(p)}<div class="tgme_widget_message_text js-message_text" dir="auto">{text}</div>'
             '<div class="tgme_widget_message_footer compact js-message_footer"><div class="tgme_widget_message_info short js-message_info">'
             f'<span class="tgme_widget_message_from_author" dir="auto">{escape(p.author)}</span>'
             '<span class="tgme_widget_message_views">1.2K</span><span class="tgme_widget_message_meta">'
             f'<a class="tgme_widget_message_date" href="https://t.me/{self.channel}/{p.id}">'
             f'<time datetime="{p.date.isoformat()}" class="time">{p.date:%H:%M}</time></a></span></div></div></div></div></div>'
         )
+
+
+    def quote(self, p: Post) -> str:
+        """A reply's quote of the message it answers (`extra["reply_to"]`, a message id), as t.me/s shows it."""
+        to = next((q for q in self.posts if q.id == p.extra.get("reply_to")), None)
+        if to is None:
+            return ""
+        return (f'<a class="tgme_widget_message_reply" href="https://t.me/{self.channel}/{to.id}">'
+                '<div class="tgme_widget_message_author accent_color">'
+                f'<span class="tgme_widget_message_author_name" dir="auto">{escape(to.author)}</span></div>'
+                f'<div class="tgme_widget_message_metatext js-message_reply_text" dir="auto">{escape(to.text[:60])}</div></a>')
 
 
 class VkApi:

@@ -13,6 +13,7 @@ LAST_PAGE = 10  # the feed serves at most 10 pages of 50 reviews
 HOST = "https://itunes.apple.com"
 FEED_PATH = "/{country}/rss/customerreviews/page={page}/id={app_id}/sortBy=mostRecent/json"
 _PAGE = re.compile(r"/page=(\d+)/")
+_REVIEWER = re.compile(r"/reviews/id(\d+)")
 
 
 def _label(entry: dict, key: str) -> str:
@@ -73,10 +74,13 @@ class AppStoreSpider(OtklikSpider):
                 continue
             posted = parse_datetime(_label(entry, "updated"))
             raw = {"version": _label(entry, "im:version"), "vote_sum": _label(entry, "im:voteSum")}
+            author = entry.get("author")
+            reviewer = _REVIEWER.search(_label(author, "uri")) if isinstance(author, dict) else None
+            if reviewer:
+                raw["author_id"] = reviewer.group(1)  # the reviewer's Apple id: one customer's reviews of the app
             if posted is None and feed_updated is not None and not _label(entry, "updated"):
                 posted, raw["date_estimated"] = feed_updated, "feed updated"
             dates.append(posted)
-            author = entry.get("author")
             score = parse_score(_label(entry, "im:rating"))
             yield self.item(
                 _label(entry, "id"),

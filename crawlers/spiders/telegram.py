@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from scrapy.http import Response
 
 from crawlers.parsing import html_to_text, parse_datetime
@@ -54,7 +57,7 @@ class TelegramSpider(OtklikSpider):
                 response,
                 author=author.strip(),
                 url=msg.css("a.tgme_widget_message_date::attr(href)").get("") or f"https://t.me/{post}",
-                raw={"views": msg.css(".tgme_widget_message_views::text").get(""), **_forwarded(msg)},
+                raw={"views": msg.css(".tgme_widget_message_views::text").get(""), **_forwarded(msg), **_reply_to(msg)},
             )
         yield from self.follow(response, dates, _before(response) if messages else None)
 
@@ -68,6 +71,16 @@ def _forwarded(msg) -> dict[str, str]:
     link = origin.css("a.tgme_widget_message_forwarded_from_name::attr(href)").get("")
     return {"forwarded_from": name or html_to_text(origin.get()).removeprefix("Forwarded from").strip(),
             "forwarded_from_url": link}
+
+
+_POST = re.compile(r"[A-Za-z0-9_]+/\d+")
+
+
+def _reply_to(msg) -> dict[str, str]:
+    """The message this one answers (its quoted `a.tgme_widget_message_reply` links to it): `channel/id`."""
+    href = msg.css("a.tgme_widget_message_reply::attr(href)").get("")
+    post = urlsplit(href).path.strip("/") if href else ""
+    return {"reply_to": post} if _POST.fullmatch(post) else {}
 
 
 def _before(response: Response) -> int | None:

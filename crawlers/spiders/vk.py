@@ -137,6 +137,7 @@ class VkSpider(OtklikSpider):
                 "repost_comment": wrapper.get("text", "") if original is not wrapper else "",
                 "likes": _count(original.get("likes")),
                 "comments": _count(original.get("comments")),
+                **_reply_to_post(original),
             },
         )
 
@@ -156,6 +157,14 @@ def _post_text(post: dict) -> str:
         if isinstance(body, dict) and att.get("type") in ATTACHMENT_TITLES:
             parts += [decode_entities(str(body.get(k) or "")).strip() for k in ("title", "description")]
     return "\n".join(p for p in parts if p)
+
+
+def _reply_to_post(post: dict) -> dict[str, str]:
+    """A comment's post (the post object's reply_owner_id / reply_post_id): `owner_post`, the conversation."""
+    owner, pid = post.get("reply_owner_id"), post.get("reply_post_id")
+    if isinstance(owner, int) and isinstance(pid, int) and not isinstance(owner, bool) and not isinstance(pid, bool):
+        return {"reply_to_post": f"{owner}_{pid}"}
+    return {}
 
 
 def _count(value) -> int | None:

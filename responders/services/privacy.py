@@ -75,8 +75,9 @@ def _scrub_json(value, patterns):
 
 
 def customer_mentions(c: Customer) -> QuerySet:
-    """Mentions about the customer: linked to their orders, or carrying their phone or e-mail."""
-    q = Q(ticket__order_links__order__customer=c)
+    """Mentions about the customer: linked to their orders (a ticket's own mention or a later message in its
+    thread), or carrying their phone or e-mail."""
+    q = Q(ticket__order_links__order__customer=c) | Q(thread_entry__ticket__order_links__order__customer=c)
     if c.email:
         q |= Q(text__icontains=c.email) | Q(title__icontains=c.email)
     if (phone := _phone_pattern(c.phone)) is not None:

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from otklik.failpoints import failpoint
 
 from responders.config import ResponderConfig, load_config
-from responders.models import Ticket, TicketEvent, TicketOrderLink, TicketState
+from responders.models import Ticket, TicketEvent, TicketMessage, TicketOrderLink, TicketState
+from responders.services import threads
 from responders.services.clocks import calendars
 from responders.services.orders import extract_references, link_orders, match_orders_many
 from responders.services.sla import desk_overrides, targets_for
@@ -30,6 +31,8 @@ class RoutingStats:
     dismissed: int = 0
     skipped_duplicates: int = 0
     linked_to_order: int = 0
+    attached: int = 0  # later messages that joined a ticket of their conversation (threads)
+    reopened: int = 0  # of those, the ones that reopened a recently closed ticket
     by_kind: Counter = field(default_factory=Counter)
 
 
@@ -42,19 +45,75 @@ def decide(cfg: ResponderConfig, classification: Classification, channel: str):
 
 
 def pending_mentions():
-    """Mentions that have a classification but no ticket yet."""
-    return Mention.objects.filter(ticket__isnull=True, classifications__isnull=False).distinct()
+    """Mentions that have a classification but neither a ticket nor a place in one's thread yet."""
+    return Mention.objects.filter(ticket__isnull=True, thread_entry__isnull=True,
+                                  classifications__isnull=False).distinct()
+
+
+def _routable(mention: Mention, cfg: ResponderConfig) -> bool:
+    """Copies are skipped (when configured), except a new version of a review: the customer said something new."""
+    return not (cfg.skip_duplicates and mention.duplicate_of_id is not None and not threads.is_edit(mention))
+
+
+def route_batch(mentions: list[Mention], cfg: ResponderConfig, stats: RoutingStats, now: datetime | None = None,
+                ) -> list[int]:
+    """Route a batch: a later message of a customer's conversation joins their ticket, the rest open tickets.
+
+    In time order, so the first message of a conversation in the batch opens the ticket the later ones join.
+    Returns the ids of the mentions routed (skipped copies are not).
+    """
+    now = now or timezone.now()
+    to_open: list[Mention] = []
+    joins: list[tuple[Mention, Ticket | None, Mention | None]] = []  # (message, its ticket, or the batch's first)
+    first_in_batch: dict[tuple[str, str, str], Mention] = {}
+    known = threads.tickets_by_conversation(mentions) if threads.enabled(cfg) else {}
+    for mention in sorted(mentions, key=lambda m: (m.posted_at, m.pk)):
+        if not _routable(mention, cfg):
+            stats.skipped_duplicates += 1
+            continue
+        conv = threads.conversation(mention) if threads.enabled(cfg) else None
+        if conv is not None and conv in first_in_batch:
+            joins.append((mention, None, first_in_batch[conv]))
+            continue
+        ticket = threads.find_ticket(mention, cfg, known) if conv is not None else None
+        if ticket is not None:
+            joins.append((mention, ticket, None))
+            continue
+        to_open.append(mention)
+        if conv is not None:
+            first_in_batch[conv] = mention
+    opened = open_tickets(to_open, cfg, now=now)
+    _tally(stats, opened)
+    routed = [t.mention_id for t, _ in opened]
+    by_mention = {t.mention_id: t for t, _ in opened}
+    alone = []
+    for mention, ticket, first in joins:
+        ticket = ticket or by_mention.get(first.pk)
+        if ticket is None or ticket.dismissed or (first is not None and threads.other_customer(ticket, mention, cfg)):
+            alone.append(mention)  # its conversation's first message was dismissed, or it is someone else
+            continue
+        entry = threads.attach(ticket, mention, cfg, now)
+        if entry is not None:
+            stats.attached += 1
+            stats.reopened += entry.effect == TicketMessage.Effect.REOPENED
+            routed.append(mention.pk)
+    if alone:
+        more = open_tickets(alone, cfg, now=now)
+        _tally(stats, more)
+        routed += [t.mention_id for t, _ in more]
+    return routed
 
 
 def route_pending(cfg: ResponderConfig | None = None, batch_size: int = 500,
-                  progress: Callable[[int], None] | None = None) -> RoutingStats:
-    """Open a ticket for every classified mention without one; idempotent and resumable.
+                  progress: Callable[[int], None] | None = None, now: datetime | None = None) -> RoutingStats:
+    """Open a ticket for every classified mention without one, or join it to its conversation's ticket
+    (responders.services.threads); idempotent and resumable.
 
     On PostgreSQL batches are claimed (store.services.claims): several routers at once open each ticket once.
     """
     cfg = cfg or load_config()
     if claims_enabled():
-        return _route_claimed(cfg, batch_size, progress)
+        return _route_claimed(cfg, batch_size, progress, now)
     stats = RoutingStats()
     last_id = 0
     while True:
@@ -65,16 +124,19 @@ def route_pending(cfg: ResponderConfig | None = None, batch_size: int = 500,
         if not batch:
             return stats
         last_id = batch[-1].id
-        todo = []
-        for mention in batch:
-            if cfg.skip_duplicates and mention.duplicate_of_id is not None:
-                stats.skipped_duplicates += 1
-                continue
-            todo.append(mention)
-        opened = open_tickets(todo, cfg)
-        _tally(stats, opened)
+        routed = route_batch(batch, cfg, stats, now)
         if progress:
-            progress(len(opened))
+            progress(len(routed))
+
+
+def _merge(stats: RoutingStats, part: RoutingStats) -> None:
+    """Add a batch's counts (copies skipped in a claimed batch are counted up front, not here)."""
+    stats.opened += part.opened
+    stats.dismissed += part.dismissed
+    stats.linked_to_order += part.linked_to_order
+    stats.attached += part.attached
+    stats.reopened += part.reopened
+    stats.by_kind.update(part.by_kind)
 
 
 def _tally(stats: RoutingStats, opened: list[tuple[Ticket, bool]]) -> None:
@@ -88,26 +150,31 @@ def _tally(stats: RoutingStats, opened: list[tuple[Ticket, bool]]) -> None:
             stats.linked_to_order += 1
 
 
-def _route_claimed(cfg: ResponderConfig, batch_size: int, progress: Callable[[int], None] | None) -> RoutingStats:
+def _route_claimed(cfg: ResponderConfig, batch_size: int, progress: Callable[[int], None] | None,
+                   now: datetime | None) -> RoutingStats:
     stats = RoutingStats()
     # No DISTINCT (pending_mentions() has one): FOR UPDATE cannot lock rows of a DISTINCT query.
-    pending = Mention.objects.filter(ticket__isnull=True).filter(
+    pending = Mention.objects.filter(ticket__isnull=True, thread_entry__isnull=True).filter(
         Exists(Classification.objects.filter(mention=OuterRef("pk"))))
     if cfg.skip_duplicates:
-        stats.skipped_duplicates = pending.filter(duplicate_of__isnull=False).count()
-        pending = pending.filter(duplicate_of__isnull=True)
+        # Every claimed row must end routed (drain claims until none is pending): copies other than new
+        # versions of reviews are left out here and counted.
+        routable = Q(duplicate_of__isnull=True) | Q(raw__has_key="edit_of")
+        stats.skipped_duplicates = pending.exclude(routable).count()
+        pending = pending.filter(routable)
 
     def process(lease) -> int:
+        counted = RoutingStats()
         with transaction.atomic():
             held = lease.held()
             batch = list(Mention.objects.filter(id__in=held).select_related("source")
                          .prefetch_related("classifications").order_by("id"))
-            opened = open_tickets(batch, cfg)
+            routed = route_batch(batch, cfg, counted, now)
             lease.release()
-        _tally(stats, opened)
+        _merge(stats, counted)
         if progress:
-            progress(len(opened))
-        return [t.mention_id for t, _ in opened]
+            progress(len(routed))
+        return routed
 
     drain("route", pending, "id", batch_size, process)
     return stats
@@ -143,13 +210,14 @@ def _build(mention: Mention, cfg: ResponderConfig, now: datetime,
     return ticket, events, topic
 
 
-def open_tickets(mentions: list[Mention], cfg: ResponderConfig) -> list[tuple[Ticket, bool]]:
+def open_tickets(mentions: list[Mention], cfg: ResponderConfig, now: datetime | None = None,
+                 ) -> list[tuple[Ticket, bool]]:
     """Open the tickets of many mentions in one transaction with bulk inserts; return (ticket, linked to an order).
 
     The same rows as open_ticket() one by one: ticket, events, order links, audit entry, search outbox row.
     If another router got there first (a unique conflict), the batch is done one by one instead.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     overrides = desk_overrides()
     built = []
     for mention in mentions:

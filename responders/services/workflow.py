@@ -305,11 +305,48 @@ def resume(ticket_id: int, user=None, *, now: datetime | None = None, cfg: Respo
         if ticket.state != TicketState.WAITING:
             raise TransitionError(f"«Клиент ответил» — только для обращения, которое ждёт клиента (сейчас: {state_name(ticket.state)})")
         before = snapshot(ticket)
-        if user is not None:
-            _take(ticket, user, now, cfg)
-        to = TicketState.CLAIMED if holder(ticket, now) is not None else TicketState.NEW
-        _move(ticket, to, user, now, note)
+        _resume(ticket, user, now, cfg, note)
         return _finish(ticket, "resume", user, before, cfg, now)
+
+
+def _resume(ticket: Ticket, user, now: datetime, cfg: ResponderConfig, note: str) -> None:
+    """Back in work after the customer answered: the holder's (the presser's, if any) or the queue's."""
+    if user is not None:
+        _take(ticket, user, now, cfg)
+    to = TicketState.CLAIMED if holder(ticket, now) is not None else TicketState.NEW
+    _move(ticket, to, user, now, note)
+
+
+FOLLOWUP_NOTE = "Клиент ответил: новое сообщение в той же ветке"
+EDIT_NOTE = "Клиент ответил: отзыв отредактирован"
+
+
+def customer_answered(ticket_id: int, *, note: str = FOLLOWUP_NOTE, now: datetime | None = None,
+                      cfg: ResponderConfig | None = None) -> tuple[Ticket, str]:
+    """A later message of the customer joined the ticket (responders.services.threads): «Клиент ответил» by itself.
+
+    Waiting for the customer (or answered and not yet marked waiting): back in work exactly as the manual button
+    does (the holder keeps it, else the queue). Closed: reopened into the queue (no holder), its resolution
+    clock continuing as with `reopen`. New or in work: a history row only. Returns the ticket and the effect
+    (`TicketMessage.Effect`: resumed, reopened, attached).
+    """
+    cfg, now = cfg or load_config(), now or timezone.now()
+    with transaction.atomic():
+        ticket = _locked(ticket_id)
+        before = snapshot(ticket)
+        if ticket.state == TicketState.CLOSED:
+            ticket.closed_at, ticket.close_reason, ticket.resolution_met, ticket.dismissed = None, "", None, False
+            ticket.assignee, ticket.claim_expires_at = None, None
+            _move(ticket, TicketState.NEW, None, now, f"Открыто снова. {note}")
+            effect, action = "reopened", "reopen"
+        elif ticket.state in (TicketState.WAITING, TicketState.REPLIED):
+            _resume(ticket, None, now, cfg, note)
+            effect, action = "resumed", "resume"
+        else:
+            log_change(ticket, None, note, now)
+            effect, action = "attached", "followup"
+        _finish(ticket, action, None, before, cfg, now, note=note)
+        return ticket, effect
 
 
 def close(ticket_id: int, user, *, reason: str = "", now: datetime | None = None,

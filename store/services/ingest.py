@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from store import minhash
 from store.models import Mention, QuarantinedItem, Source
-from store.services import neardup
+from store.services import neardup, threads
 from store.services.validation import check_posted_at, clean_identity, clean_raw
 from store.text import MAX_TEXT_CHARS, clean_field, clean_json, content_hash, normalize_text
 
@@ -101,7 +101,9 @@ def ingest(item: MentionInput) -> tuple[IngestResult, Mention]:
     source = _source(item.source)
     existing = _same_item(source, item.external_id)
     if existing is not None:
-        return IngestResult.REPEAT, existing
+        # An edited review is a new version of it, stored as a copy of the first (store.services.threads).
+        edit = threads.store_edit(existing, source, item)
+        return (IngestResult.NEAR_DUPLICATE, edit) if edit is not None else (IngestResult.REPEAT, existing)
     full_text = minhash.full_text(item.title, item.text)
     digest = content_hash(full_text)
     fp = minhash.fingerprint(full_text)
@@ -127,6 +129,7 @@ def ingest(item: MentionInput) -> tuple[IngestResult, Mention]:
                 content_hash=digest,
                 raw=item.raw or {},
                 duplicate_of=None if becomes_original else original,
+                conversation_key=threads.key_for(source, item.external_id, item.author, item.raw),
             )
             if becomes_original:
                 Mention.objects.filter(duplicate_of=original).update(duplicate_of=mention)
@@ -134,6 +137,7 @@ def ingest(item: MentionInput) -> tuple[IngestResult, Mention]:
                 neardup.unindex(original)
             if (original is None or becomes_original) and fp.bands:
                 neardup.index(mention, fp)
+            threads.resolve_chains([mention])
     except IntegrityError:
         # A concurrent writer stored it first: that is a repeat, not an error.
         return IngestResult.REPEAT, Mention.objects.get(source=source, external_id=item.external_id)
@@ -142,7 +146,7 @@ def ingest(item: MentionInput) -> tuple[IngestResult, Mention]:
 
 def _source(name: str) -> Source:
     try:
-        return Source.objects.only("id", "name").get(name=name)
+        return Source.objects.only("id", "name", "kind", "config").get(name=name)
     except Source.DoesNotExist:
         raise InvalidItem(f"unknown source {name!r}") from None
 

@@ -101,6 +101,8 @@ def _appstore_fields():
     assert us.text.startswith("simple, makes math and recording easier.")
     assert us.posted_at == utc(2025, 9, 21, 12, 32, 18) and "date_estimated" not in us.raw
     assert us.url == "https://itunes.apple.com/us/review?id=595068606&type=Purple%20Software"
+    # The reviewer's Apple id from the author link: one customer's reviews of the app are one conversation.
+    assert us.raw["author_id"] == "493226104" and us.conversation_key == "appstore:595068606:493226104"
     # The fr and au feeds carry no per-review date: every review takes the feed's `updated`, marked estimated.
     fr = _get("app-fr", "6918761820")
     assert (fr.author, fr.rating, fr.title) == ("Fouinneur@", 4, "Superbe application...")
@@ -132,6 +134,8 @@ def _telegram_fields():
     assert prstnk.text == ("Как Штапаков травит цинк в Смольном\nЗашли в мастерскую офорта — сняли весь процесс: "
                            "грунтовка, игла, кислота.\n#репортаж")
     assert prstnk.author == "PRSTNK - [простенок]"
+    # No message on the real pages quotes another: each is the first message of its own chain.
+    assert "reply_to" not in post.raw and post.conversation_key == "tg:xkcdru:5"
 
 
 def _vk_fields():
@@ -143,6 +147,8 @@ def _vk_fields():
     # A post that is only a video speaks through the video's title.
     assert posts["-218892324_45"].text == "МАСТУР БИСТ СПАЛИЛСЯ" and posts["-218892324_45"].raw["attachments"] == ["video"]
     assert posts["-218892324_48"].url == "https://vk.com/wall-218892324_48"
+    # Posts (post_type "post", no reply_post_id) are conversations of their own.
+    assert posts["-218892324_48"].conversation_key == "vk:-218892324_48" and "reply_to_post" not in posts["-218892324_48"].raw
     assert Source.objects.get(name="vk-wall").state["resume"] == {"cursor": 5, "floor": None}  # 35 posts, max_pages 1
 
 

@@ -13,7 +13,7 @@ import yaml
 from crawlers.snapshot_server import SNAPSHOT_DIR
 from flows.demo import demo_batch
 from responders.demo import demo_clock
-from responders.models import CsatSurvey, Reply, Ticket, TicketEvent, TicketOrderLink
+from responders.models import CsatSurvey, Reply, Ticket, TicketEvent, TicketMessage, TicketOrderLink
 from responders.services.metrics import service_metrics
 from store.models import Classification, Mention, Order, QuarantinedItem
 
@@ -27,8 +27,24 @@ def key(item: dict) -> str:
     return f"{item['source']}:{item['external_id']}"
 
 
-def expected_order_links() -> dict[str, str]:
-    """Authored mention → order number, resolved from the authored annotations and orders.csv by plain lookups."""
+def thread_roots() -> dict[str, str]:
+    """Authored mention → the earlier mention whose ticket it joins (threads): a later App Store review by the
+    same reviewer of the same app. (The snapshot's Telegram replies are the company's, its VK posts have no
+    comments and its reviews no edits.)"""
+    first, roots = {}, {}
+    for m in sorted(AUTHORED, key=lambda m: m["posted_at"]):
+        if m["source"].startswith("appstore") and not m.get("duplicate_of"):
+            who = (m["source"], m.get("author_id") or m["author"])
+            if who in first:
+                roots[key(m)] = first[who]
+            else:
+                first[who] = key(m)
+    return roots
+
+
+def expected_order_links() -> list[tuple[str, str]]:
+    """(ticket's mention, order number) pairs, resolved from the authored annotations and orders.csv by plain
+    lookups; a mention that joins an earlier ticket brings its order to that ticket."""
     with (SNAPSHOT_DIR / "orders.csv").open(encoding="utf-8") as fh:
         orders = list(csv.DictReader(fh))
     by_number = {o["order_number"]: o for o in orders}
@@ -37,17 +53,19 @@ def expected_order_links() -> dict[str, str]:
     by_phone = {}
     for o in orders:
         by_phone.setdefault(digits(o["phone"]), []).append(o)
-    out = {}
+    roots = thread_roots()
+    out = []
     for m in AUTHORED:
         if m.get("duplicate_of"):
             continue  # copies join their original's ticket
+        ticket = roots.get(key(m), key(m))
         if m.get("order_number") in by_number:
-            out[key(m)] = m["order_number"]
+            out.append((ticket, m["order_number"]))
         elif m.get("tracking_number") in by_tracking:
-            out[key(m)] = by_tracking[m["tracking_number"]]["order_number"]
+            out.append((ticket, by_tracking[m["tracking_number"]]["order_number"]))
         elif m.get("phone") and len(by_phone.get(digits(m["phone"]), [])) == 1:
-            out[key(m)] = by_phone[digits(m["phone"])][0]["order_number"]
-    return out
+            out.append((ticket, by_phone[digits(m["phone"])][0]["order_number"]))
+    return sorted(out)
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -69,21 +87,24 @@ def test_demo_batch_matches_the_authored_truth_and_reruns_idempotently(shared_db
     version = first["classify"]["version"]
     assert Classification.objects.filter(model_version=version).count() == distinct
 
-    # Every original becomes exactly one ticket; copies join their original.
-    assert Ticket.objects.count() == distinct - copies
+    # Every original becomes exactly one ticket or joins its conversation's ticket; copies join their original.
+    threaded = len(thread_roots())
+    assert threaded >= 1 and first["route"]["attached"] == TicketMessage.objects.count() == threaded
+    assert Ticket.objects.count() == distinct - copies - threaded
     assert first["route"]["skipped_duplicates"] == copies
 
     # Order links: the ones the authored truth implies, and no others.
-    links = {
-        f"{link.ticket.mention.source.name}:{link.ticket.mention.external_id}": link.order.order_number
+    links = sorted(
+        (f"{link.ticket.mention.source.name}:{link.ticket.mention.external_id}", link.order.order_number)
         for link in TicketOrderLink.objects.select_related("ticket__mention__source", "order")
-    }
+    )
     expected = expected_order_links()
-    assert len(links) == len(expected) == first["route"]["linked_to_order"]
+    assert len(links) == len(expected)
+    assert first["route"]["linked_to_order"] == len({t for t, _ in expected})  # tickets linked when opened
     # A VK post served by both the wall and the search is stored under whichever VK source saw it first.
-    not_vk = lambda d: {k: v for k, v in d.items() if not k.startswith("vk-")}  # noqa: E731
+    not_vk = lambda pairs: [p for p in pairs if not p[0].startswith("vk-")]  # noqa: E731
     assert not_vk(links) == not_vk(expected)
-    assert sorted(links.values()) == sorted(expected.values())
+    assert sorted(o for _, o in links) == sorted(o for _, o in expected)
 
     report = first["report"]
     html = open(report["html"], encoding="utf-8").read()
@@ -133,4 +154,5 @@ def test_demo_batch_matches_the_authored_truth_and_reruns_idempotently(shared_db
     assert sum(s["new"] + s["near_duplicate"] for s in second["crawl"].values()) == 0
     assert second["classify"]["classified"] == 0
     assert (second["route"]["opened"], second["route"]["dismissed"]) == (0, 0)
-    assert Mention.objects.count() == distinct and Ticket.objects.count() == distinct - copies
+    assert Mention.objects.count() == distinct and Ticket.objects.count() == distinct - copies - threaded
+    assert TicketMessage.objects.count() == threaded
