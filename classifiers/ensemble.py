@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from .metrics import best_threshold, multilabel_report
+from .metrics import multilabel_report, tuned_thresholds
 from .topic_tfidf import FILE, TopicTfidf
 
 WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
@@ -24,10 +24,6 @@ WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
 
 def mixture(p_model: np.ndarray, p_tfidf: np.ndarray, w: float) -> np.ndarray:
     return (1 - w) * p_model + w * p_tfidf
-
-
-def tuned_thresholds(probs: np.ndarray, rows: list[dict], codes) -> dict[str, float]:
-    return {c: best_threshold(probs[:, j].tolist(), [c in r["topics"] for r in rows]) for j, c in enumerate(codes)}
 
 
 def cross_fit_micro_f1(probs: np.ndarray, rows: list[dict], codes, seed: int = 13) -> float:

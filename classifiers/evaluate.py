@@ -115,10 +115,9 @@ def _logistics(clf, rows) -> dict:
 
 
 def tfidf_features():
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from .topic_tfidf import vectorizer
 
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=300_000,
-                           sublinear_tf=True, lowercase=True)
+    return vectorizer(min_df=2, max_features=300_000)
 
 
 def tfidf_sentiment_baseline(train_rows, val_sets, test_sets, echo=print) -> dict:

@@ -87,3 +87,8 @@ def best_threshold(probs: Sequence[float], gold: Sequence[bool], grid: Sequence[
         if recall >= high_recall and precision < recall:
             return float(max(candidates))
     return float(min(candidates, key=lambda t: (abs(t - default), t)))
+
+
+def tuned_thresholds(probs, rows: list[dict], codes) -> dict[str, float]:
+    """`best_threshold` per topic: column j of `probs` ([len(rows), len(codes)]) against rows' gold topics."""
+    return {c: best_threshold(probs[:, j].tolist(), [c in r["topics"] for r in rows]) for j, c in enumerate(codes)}

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import data as D
 from .checkpoint import DEFAULT_PREFIX, read_otklik_config
-from .metrics import best_threshold, f1_pos_neg, macro_f1, multilabel_report
+from .metrics import f1_pos_neg, macro_f1, multilabel_report, tuned_thresholds
 from .taxonomy import SENTIMENTS, load_taxonomy
 from .train import (StageConfig, build_model, configure_threads, encode_rows, predict_logits, resolve_device,
                     split_probs, train_stage)
@@ -217,7 +217,7 @@ def row_probs(model, tokenizer, rows: list[dict], device, max_length: int, amp=N
 def tune_thresholds(model, tokenizer, rows: list[dict], codes, device, max_length: int) -> dict[str, float]:
     """Per-topic thresholds on a validation split of TRAIN (never on test); see `best_threshold`."""
     _, pt = row_probs(model, tokenizer, rows, device, max_length)
-    return {c: best_threshold(pt[:, j].tolist(), [c in r["topics"] for r in rows]) for j, c in enumerate(codes)}
+    return tuned_thresholds(pt, rows, codes)
 
 
 # --------------------------------------------------------------------------- the run
