@@ -80,7 +80,8 @@ def extend_vocabulary(checkpoint: str | Path, out_dir: str | Path, max_vocab: in
         model = model.to(torch.float16)
     model.save_pretrained(out)
     wrap_fast_tokenizer(new_tok, int(getattr(tok, "model_max_length", 512) or 512)).save_pretrained(out)
-    for extra in ("otklik_conversion.json",):
+    # the logits are unchanged, so a fitted topic mixture (and its thresholds) stays valid
+    for extra in ("otklik_conversion.json", "topic_tfidf.npz"):
         if (checkpoint / extra).exists():
             shutil.copy(checkpoint / extra, out / extra)
     (out / "otklik_vocabulary.json").write_text(json.dumps(
