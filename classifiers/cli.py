@@ -183,6 +183,18 @@ def ensemble_topics_cmd(model_dir, device, dry_run):
     click.echo(json.dumps(result, ensure_ascii=False))
 
 
+@cli.command("ensemble-sentiment")
+@click.argument("model_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Only print the validation scores; write nothing.")
+def ensemble_sentiment_cmd(model_dir, device, dry_run):
+    """Mix a char TF-IDF sentiment model into MODEL_DIR's sentiment scores when validation says it helps."""
+    from .ensemble import sentiment_ensemble
+
+    result = sentiment_ensemble(model_dir, device=device, write=not dry_run, echo=click.echo)
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
 @cli.command("export-onnx")
 @click.argument("model_dir", type=click.Path(file_okay=False, exists=True))
 @click.argument("out_dir", type=click.Path(file_okay=False))
@@ -236,7 +248,7 @@ def classify_cmd(input_path, output_path, model, device, batch_size, fast, allow
 
 
 # `otklik classify` itself lives in otklik/cli.py (files and stored mentions); it calls classify_jsonl.
-COMMANDS = [convert_e5_cmd, train_cmd, train_reference_cmd, evaluate_cmd, promote_cmd, ensemble_topics_cmd, export_onnx_cmd, distill_cmd]
+COMMANDS = [convert_e5_cmd, train_cmd, train_reference_cmd, evaluate_cmd, promote_cmd, ensemble_topics_cmd, ensemble_sentiment_cmd, export_onnx_cmd, distill_cmd]
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

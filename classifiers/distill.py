@@ -129,7 +129,7 @@ def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift
     """The whole checkpoint (all layers) as int8 ONNX: the middle option between the model and the student."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from .topic_tfidf import FILE
+    from .tfidf_linear import MIXTURE_FILES
 
     src, out = Path(model_dir), Path(out_dir)
     tok = AutoTokenizer.from_pretrained(src)
@@ -139,8 +139,9 @@ def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift
     export_onnx(model, tok, out, max_drift=max_drift)
     model.config.save_pretrained(out)
     tok.save_pretrained(out)
-    if (src / FILE).exists():
-        shutil.copy2(src / FILE, out / FILE)
+    for name in MIXTURE_FILES:
+        if (src / name).exists():
+            shutil.copy2(src / name, out / name)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Mix a char TF-IDF + logistic regression into a checkpoint's topic scores, when validation says it helps.
+"""Mix a char TF-IDF + logistic regression into a checkpoint's topic or sentiment scores, when validation says so.
 
 `topic_ensemble(model_dir)` fits `TopicTfidf` on the authored logistics train split minus its validation carve
 (`pipeline.logistics_splits`, the split the checkpoint's own thresholds were tuned on), mixes
@@ -6,6 +6,11 @@
 cross-fitting on the validation split: thresholds tuned on one half (`metrics.best_threshold`) are applied to the
 other. No test split is read. The mixture is written beside the checkpoint (`topic_tfidf.npz`, with thresholds
 tuned on the whole validation split) only if the best weight beats w = 0 by more than one standard error.
+
+`sentiment_ensemble(model_dir)` does the same for sentiment: a multinomial TF-IDF model fitted on the stage-1
+training rows (`pipeline.sentiment_splits`), each weight scored by the mean F1(pos,neg) over the three carved
+validation sets (banks, telecom, RuSentiment), shipped (`sentiment_tfidf.npz`) only if the best weight beats
+w = 0 by more than the bootstrap standard error of that gain (rows redrawn within each set).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from typing import Callable
 
 import numpy as np
 
-from .metrics import multilabel_report, tuned_thresholds
+from .metrics import f1_pos_neg, multilabel_report, tuned_thresholds
+from .sentiment_tfidf import SentimentTfidf
 from .topic_tfidf import FILE, TopicTfidf
 
 WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
@@ -73,15 +79,76 @@ def topic_ensemble(model_dir: str | Path, device: str = "cpu", write: bool = Tru
         tfidf.thresholds = tuned_thresholds(mixture(p_model, p_tfidf, tfidf.weight), val, codes)
         result["thresholds"] = tfidf.thresholds
     if write:
-        from .promote import OUTCOMES_CACHE
+        write_mixture(model_dir, tfidf if result["ship"] else None, FILE, echo)
+    return result
 
-        (Path(model_dir) / OUTCOMES_CACHE).unlink(missing_ok=True)  # the gate's cached predictions are stale now
-        target = Path(model_dir) / FILE
-        if result["ship"]:
-            echo(f"mixture written: {tfidf.save(model_dir)} (weight {tfidf.weight})")
-        elif target.exists():
-            target.unlink()
-            echo(f"no weight beats the checkpoint alone: {target} removed")
-        else:
-            echo("no weight beats the checkpoint alone: nothing written")
+
+def write_mixture(model_dir: str | Path, part, file: str, echo: Callable[[str], None]) -> None:
+    """Save `part` beside the checkpoint (or remove a stale one when `part` is None); the gate's cache is stale."""
+    from .promote import OUTCOMES_CACHE
+
+    (Path(model_dir) / OUTCOMES_CACHE).unlink(missing_ok=True)
+    target = Path(model_dir) / file
+    if part is not None:
+        echo(f"mixture written: {part.save(model_dir)} (weight {part.weight})")
+    elif target.exists():
+        target.unlink()
+        echo(f"no weight beats the checkpoint alone: {target} removed")
+    else:
+        echo("no weight beats the checkpoint alone: nothing written")
+
+
+def sentiment_score(probs: dict[str, np.ndarray], val: dict[str, list[dict]], labels, rows=None) -> float:
+    """Mean F1(pos,neg) over the validation sets (`rows`: per set, the row indices to read; default all)."""
+    out = []
+    for name, p in probs.items():
+        idx = rows[name] if rows is not None else range(len(p))
+        gold = [val[name][i]["sentiment"] for i in idx]
+        out.append(f1_pos_neg(gold, [labels[j] for j in p[list(idx)].argmax(1)]))
+    return float(np.mean(out))
+
+
+def choose_sentiment_weight(p_model: dict[str, np.ndarray], p_tfidf: dict[str, np.ndarray],
+                            val: dict[str, list[dict]], labels, replicates: int = 300, seed: int = 13) -> dict:
+    """Validation score per weight; `ship` when the best beats w = 0 by more than the gain's bootstrap SE."""
+    mixed = {w: {k: mixture(p_model[k], p_tfidf[k], w) for k in p_model} for w in WEIGHTS}
+    scores = {w: sentiment_score(mixed[w], val, labels) for w in WEIGHTS}
+    best = max(scores, key=scores.get)
+    rng = np.random.default_rng(seed)
+    gains = []
+    for _ in range(replicates):
+        draw = {k: rng.integers(0, len(v), len(v)) for k, v in val.items()}
+        gains.append(sentiment_score(mixed[best], val, labels, draw) - sentiment_score(mixed[0.0], val, labels, draw))
+    se = float(np.std(gains))
+    return {"validation_rows": {k: len(v) for k, v in val.items()},
+            "f1pn_by_weight": {str(w): round(f, 4) for w, f in scores.items()}, "best_weight": best,
+            "gain_standard_error": round(se, 4), "ship": best > 0 and scores[best] - scores[0.0] > se}
+
+
+def sentiment_ensemble(model_dir: str | Path, device: str = "cpu", write: bool = True,
+                       echo: Callable[[str], None] = print) -> dict:
+    """Fit, choose and (when it helps and `write`) save the TF-IDF sentiment mixture of `model_dir`."""
+    from .model import load_checkpoint
+    from .pipeline import sentiment_splits
+
+    clf = load_checkpoint(model_dir, device=device)
+    clf.sentiment_tfidf = None  # the checkpoint's own sentiment scores
+    train, val = sentiment_splits()
+    echo(f"TF-IDF sentiment model on {len(train)} training texts; weights chosen on "
+         f"{', '.join(f'{k} {len(v)}' for k, v in val.items())} validation texts")
+    tfidf = SentimentTfidf.fit(train, clf.sentiments)
+    p_model, p_tfidf = {}, {}
+    for name, rows in val.items():
+        texts = [r["text"] for r in rows]
+        p_model[name] = clf.scores(texts)[0]
+        p_tfidf[name] = tfidf.probs(texts)
+    result = choose_sentiment_weight(p_model, p_tfidf, val, clf.sentiments)
+    for w, f in result["f1pn_by_weight"].items():
+        echo(f"  TF-IDF weight {float(w):.2f}: validation mean F1(pos,neg) {f:.4f}")
+    if result["ship"]:
+        tfidf.weight = result["best_weight"]
+    if write:
+        from .sentiment_tfidf import FILE as SENTIMENT_FILE
+
+        write_mixture(model_dir, tfidf if result["ship"] else None, SENTIMENT_FILE, echo)
     return result

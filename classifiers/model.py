@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from .checkpoint import read_otklik_config
+from .sentiment_tfidf import SentimentTfidf
 from .topic_tfidf import TopicTfidf
 from .train import cpu_has_bf16
 from .types import Prediction
@@ -61,9 +62,12 @@ class _Base:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.fallback_topic = "other" if "other" in self.topic_codes else None
         self.topic_tfidf = TopicTfidf.load(path)  # a char TF-IDF mixed into the topic scores (topic_tfidf.py)
+        self.sentiment_tfidf = SentimentTfidf.load(path)  # and into the sentiment scores (sentiment_tfidf.py)
         if self.topic_tfidf is not None:
             self.thresholds = {**self.thresholds, **self.topic_tfidf.thresholds}
             self.version = f"{self.version}+tfidf"
+        if self.sentiment_tfidf is not None:
+            self.version = f"{self.version}+stfidf"
 
     # -- batching -------------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -124,6 +128,8 @@ class _Base:
         ps, pt = _softmax(lg[:, :ns]), _sigmoid(lg[:, ns:])
         if self.topic_tfidf is not None and len(texts):
             pt = self.topic_tfidf.mix(pt, texts, self.topic_codes)
+        if self.sentiment_tfidf is not None and len(texts):
+            ps = self.sentiment_tfidf.mix(ps, texts, self.sentiments)
         return ps, pt
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
