@@ -18,7 +18,7 @@ from crawlers.items import MentionItem, QuarantineItem
 from crawlers.language import detect_language
 from crawlers.parsing import parse_datetime
 from crawlers.redact import Redactor
-from otklik.failpoints import failpoint
+from store.failpoints import failpoint
 
 BATCH_SIZE = 200
 FLUSH_SECONDS = 2.0

@@ -30,7 +30,7 @@ from twisted.python.failure import Failure
 from crawlers.items import MentionItem, QuarantineItem
 from crawlers.parsing import parse_datetime
 from crawlers.redact import Redactor
-from otklik.failpoints import failpoint
+from store.failpoints import failpoint
 from store.services.validation import is_future
 
 CHAIN = "otklik_chain"

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from otklik.failpoints import failpoint
+from store.failpoints import failpoint
 
 from responders.config import ResponderConfig, load_config
 from responders.models import Ticket, TicketEvent, TicketMessage, TicketOrderLink, TicketState

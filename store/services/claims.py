@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, QuerySet
 from django.utils import timezone
 
-from otklik.failpoints import failpoint
+from store.failpoints import failpoint
 from store.models import WorkLease
 
 log = logging.getLogger(__name__)

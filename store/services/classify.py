@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from otklik.failpoints import failpoint
+from store.failpoints import failpoint
 
 from classifiers.types import Classifier
 from store.models import Classification, Mention

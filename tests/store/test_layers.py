@@ -9,9 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE = ROOT / "store"
-# classifiers is a Django-free library the classify service calls, not a layer above; otklik.failpoints (test
-# fault injection) is imported by store services, a known exception left for later
-ABOVE = {"crawlers", "responders", "reports", "search", "flows"}
+# classifiers is a Django-free library the classify service calls, not a layer above
+ABOVE = {"crawlers", "responders", "reports", "search", "flows", "otklik"}
 
 PROBE = """
 import pkgutil, importlib, sys
