@@ -171,28 +171,26 @@ def promote_cmd(candidate, default_dir, tolerance, confidence, device, force, dr
     raise SystemExit(0 if ok else 2)
 
 
-@cli.command("ensemble-topics")
-@click.argument("model_dir", type=click.Path(file_okay=False, exists=True))
-@click.option("--device", default="cpu", show_default=True)
-@click.option("--dry-run", is_flag=True, help="Only print the validation scores; write nothing.")
-def ensemble_topics_cmd(model_dir, device, dry_run):
-    """Mix a char TF-IDF topic model into MODEL_DIR's topic scores when cross-fitted validation says it helps."""
-    from .ensemble import topic_ensemble
+def _ensemble_command(name: str, part: str):
+    """`otklik ensemble-topics` / `ensemble-sentiment`: fit, choose on validation and (unless --dry-run) write."""
 
-    result = topic_ensemble(model_dir, device=device, write=not dry_run, echo=click.echo)
-    click.echo(json.dumps(result, ensure_ascii=False))
+    @cli.command(name, help=f"Mix a char TF-IDF {part} model into MODEL_DIR's {part} scores when validation "
+                            "says it helps (never reads a test split).")
+    @click.argument("model_dir", type=click.Path(file_okay=False, exists=True))
+    @click.option("--device", default="cpu", show_default=True)
+    @click.option("--dry-run", is_flag=True, help="Only print the validation scores; write nothing.")
+    def command(model_dir, device, dry_run):
+        from . import ensemble
+
+        run = ensemble.topic_ensemble if part == "topic" else ensemble.sentiment_ensemble
+        result = run(model_dir, device=device, write=not dry_run, echo=click.echo)
+        click.echo(json.dumps(result, ensure_ascii=False))
+
+    return command
 
 
-@cli.command("ensemble-sentiment")
-@click.argument("model_dir", type=click.Path(file_okay=False, exists=True))
-@click.option("--device", default="cpu", show_default=True)
-@click.option("--dry-run", is_flag=True, help="Only print the validation scores; write nothing.")
-def ensemble_sentiment_cmd(model_dir, device, dry_run):
-    """Mix a char TF-IDF sentiment model into MODEL_DIR's sentiment scores when validation says it helps."""
-    from .ensemble import sentiment_ensemble
-
-    result = sentiment_ensemble(model_dir, device=device, write=not dry_run, echo=click.echo)
-    click.echo(json.dumps(result, ensure_ascii=False))
+ensemble_topics_cmd = _ensemble_command("ensemble-topics", "topic")
+ensemble_sentiment_cmd = _ensemble_command("ensemble-sentiment", "sentiment")
 
 
 @cli.command("export-onnx")

@@ -91,8 +91,9 @@ def is_short(text: str, max_words: int = SHORT_WORDS) -> bool:
     return len(re.findall(r"\w+", text)) <= max_words
 
 
-def _logistics(clf, rows) -> dict:
-    preds = clf.predict([r["text"] for r in rows])
+def _logistics(clf, rows, preds=None) -> dict:
+    """Topic and sentiment scores of `clf` on `rows` (`preds`: its predictions for them, when already made)."""
+    preds = preds if preds is not None else clf.predict([r["text"] for r in rows])
     codes = load_taxonomy().codes
 
     def scores(pairs) -> dict:
@@ -347,16 +348,18 @@ def run_evaluation(model_dir=None, device: str = "auto", fast_model=None, aspect
     log_test = D.load_logistics("test", known_codes=codes)
     if log_test and clf.topic_codes:
         echo("logistics test …")
-        report["logistics"] = {"model": _logistics(clf, log_test), "rules": _logistics(RuleClassifier(), log_test),
-                               "n": len(log_test)}
+        systems = {"model": clf, "rules": RuleClassifier()}
         if fast is not None and fast.topic_codes:
-            report["logistics"]["fast"] = _logistics(fast, log_test)
-        new = [r for r in log_test if r["source"].startswith(f"authored:{NEW_TEST_STEM}")]
+            systems["fast"] = fast
+        texts = [r["text"] for r in log_test]
+        preds = {name: c.predict(texts) for name, c in systems.items()}  # once each; part E is a subset
+        report["logistics"] = {name: _logistics(c, log_test, preds[name]) for name, c in systems.items()}
+        report["logistics"]["n"] = len(log_test)
+        new = [i for i, r in enumerate(log_test) if r["source"].startswith(f"authored:{NEW_TEST_STEM}")]
         if new:
-            report["logistics_new"] = {"model": _logistics(clf, new), "rules": _logistics(RuleClassifier(), new),
-                                       "n": len(new)}
-            if fast is not None and fast.topic_codes:
-                report["logistics_new"]["fast"] = _logistics(fast, new)
+            report["logistics_new"] = {name: _logistics(c, [log_test[i] for i in new], [preds[name][i] for i in new])
+                                       for name, c in systems.items()}
+            report["logistics_new"]["n"] = len(new)
     if aspects:
         base = D.REPO_ROOT / "var" / "train" / "base"
         if not (base / "config.json").exists():

@@ -66,5 +66,5 @@ class TfidfLinear:
             out = {k: z[k] for k in z.files}
         out["vocabulary"] = [str(g) for g in out["vocabulary"]]
         out["coef"] = out["coef"].astype(np.float32)
-        out["weight"] = float(out["weight"])
+        out["weight"] = round(float(out["weight"]), 4)  # stored as float32
         return out

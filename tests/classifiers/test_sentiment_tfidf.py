@@ -1,6 +1,7 @@
 """The char TF-IDF sentiment mixture: learns from real rows, stored without pickle, mixed in the model's label
 order, and shipped only when validation says it helps."""
 
+import json
 import shutil
 
 import numpy as np
@@ -85,3 +86,26 @@ def test_weight_is_chosen_on_evidence(split):
     hurts = choose_sentiment_weight(informative, noise, val, LABELS, replicates=50)
     assert not hurts["ship"] and hurts["best_weight"] == 0.0
     assert np.allclose(mixture(noise["a"], informative["a"], 0.0), noise["a"])
+
+
+def test_ensemble_sentiment_command_writes_what_validation_supports(tmp_path, tiny_trained, split, monkeypatch):
+    from click.testing import CliRunner
+
+    import classifiers.pipeline as pipeline
+    from classifiers.cli import cli as main
+
+    train, held = split
+    val = {"banks": [r for r in held if r["domain"] == "banks"], "telecom": [r for r in held if r["domain"] == "telecom"]}
+    monkeypatch.setattr(pipeline, "sentiment_splits", lambda seed=13: (train[:3000], val))
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(tiny_trained, ckpt)
+    dry = CliRunner().invoke(main, ["ensemble-sentiment", str(ckpt), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert not (ckpt / FILE).exists() and "validation mean F1(pos,neg)" in dry.output
+    out = CliRunner().invoke(main, ["ensemble-sentiment", str(ckpt)])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output.strip().splitlines()[-1])
+    # the tiny checkpoint has seen a few dozen rows; TF-IDF on 3,000 real tweets knows more
+    assert result["ship"] and result["best_weight"] > 0
+    assert SentimentTfidf.load(ckpt).weight == result["best_weight"]
+    assert load_checkpoint(ckpt, device="cpu").version.endswith("+stfidf")
