@@ -80,6 +80,10 @@ def main(argv=None):
         for name, texts in (("short", short), ("long", long)):
             res["results"][f"fast_{name}"] = timed(fast.predict, texts)
             print(name, "fast", res["results"][f"fast_{name}"], flush=True)
+        if fast.topic_tfidf is not None or fast.sentiment_tfidf is not None:  # what the TF-IDF mixtures cost
+            fast.topic_tfidf = fast.sentiment_tfidf = None
+            res["results"]["fast_without_mixtures_short"] = timed(fast.predict, short)
+            print("short", "fast without mixtures", res["results"]["fast_without_mixtures_short"], flush=True)
     dev = 0 if args.device == "cuda" else -1
     # fp32 like our CPU path (the shipped checkpoint is stored in fp16; fp16 matmuls on CPU would be unfair)
     pipe = pipeline("text-classification", model=args.model, tokenizer=args.model, device=dev, top_k=None,
