@@ -13,6 +13,7 @@ from store.models import Customer, Order
 from tests.factories import mention
 from tests.responders.test_browser import browser_page  # noqa: F401 - the shared Chromium fixture
 from tests.responders.test_browser_desk import log_in
+from tests.responders.test_customer_base import grant_lead_permissions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 MSK = ZoneInfo("Europe/Moscow")
@@ -42,10 +43,12 @@ def test_claim_rate_uses_the_active_customers_a_lead_enters(live_server, browser
     page, base = browser_page, live_server.url
     fill_period()
     make_user("lena", role="lead", password="desk-pass-123", is_staff=True)
+    grant_lead_permissions()
     log_in(page, base, "lena", "desk-pass-123")
 
     # No base supplied: 14 complaints over the 4 customers with orders, and the page says so.
     page.goto(f"{base}/desk/metrics/{PERIOD}")
+    assert page.is_visible("#by-moderator")  # a lead sees the per-moderator table
     text, caption, title = claim_kpi(page)
     assert "Жалоб на 1000 клиентов" in text and "3500.0" in text
     assert caption == "жалоб 14 / клиентов 4 · по клиентам с заказами в периоде"

@@ -151,8 +151,21 @@ def test_cli_reports_lines_and_exit_code(tmp_path):
     assert res.exit_code == 1 and "ничего не импортировано" in res.output
 
 
+def grant_lead_permissions() -> None:
+    """The permissions migration 0008 grants the lead group (a transactional test before this one flushes them)."""
+    from importlib import import_module
+
+    from django.contrib.auth.models import Group, Permission
+
+    codenames = import_module("responders.migrations.0008_lead_active_customers").LEAD_PERMS
+    perms = Permission.objects.filter(content_type__app_label="responders", codename__in=codenames)
+    assert perms.count() == 3
+    Group.objects.get(name="lead").permissions.add(*perms)
+
+
 def test_a_lead_edits_the_counts_in_the_admin(client, make_user):
     lead = make_user("lena", role="lead", is_staff=True)
+    grant_lead_permissions()
     client.force_login(lead)
     res = client.post("/admin/responders/activecustomers/add/", {"month": "15.11.2026", "count": "41200"})
     assert res.status_code == 302, res.content.decode()[:2000]
