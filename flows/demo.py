@@ -62,6 +62,15 @@ def demo_orders_task(path: str, clock: dict) -> dict:
 
 
 @task(cache_policy=NO_CACHE)
+def demo_customers_task(start: datetime, end: datetime) -> int:
+    """The demo company's monthly active-customer counts (the claim rate's base) for the moved fortnight."""
+    setup()
+    from responders.demo import seed_active_customers
+
+    return seed_active_customers(start, end)
+
+
+@task(cache_policy=NO_CACHE)
 def demo_play_task(now: datetime) -> dict:
     """Play two weeks of the team's work through the desk's services (once per database)."""
     setup()
@@ -86,12 +95,13 @@ def demo_batch(snapshot_dir: str | None = None, model: str | None = None, report
         crawled = crawl_sources(names, settings={**LOCAL_CRAWL_SETTINGS, "OTKLIK_SNAPSHOT_URL": server.url})
     clock = demo_clock_task(names, now)
     orders = demo_orders_task(str(root / "orders.csv"), clock)
+    shift = timedelta(days=clock["days"])
+    start, end = whole_days(REPORT_START + shift, REPORT_END + shift)
+    customers = demo_customers_task(start, end)
     classified = classify_task(model)
     routed = route_task()
     played = demo_play_task(now)
     sla = sla_sweep_task(now)
-    shift = timedelta(days=clock["days"])
-    start, end = whole_days(REPORT_START + shift, REPORT_END + shift)
     report = report_task(start, end, report_dir or str(home() / "reports"))
-    return {"crawl": crawled, "orders": orders, "clock": clock, "classify": classified, "route": routed,
-            "play": played, "sla": sla, "report": report}
+    return {"crawl": crawled, "orders": orders, "customers": customers, "clock": clock, "classify": classified,
+            "route": routed, "play": played, "sla": sla, "report": report}

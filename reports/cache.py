@@ -21,14 +21,16 @@ PAGE_TIMEOUT = 300
 
 
 def data_version() -> tuple:
-    """Changes whenever anything a chart shows may have changed: mentions, classifications, tickets."""
-    from responders.models import Ticket
+    """Changes whenever anything a chart shows may have changed: mentions, classifications, tickets, and the
+    active-customer counts the claim rate is divided by."""
+    from responders.models import ActiveCustomers, Ticket
     from store.models import Classification, Mention
 
     m = Mention.objects.aggregate(n=Count("id"), last=Max("id"))
     c = Classification.objects.aggregate(n=Count("id"), last=Max("id"))
     t = Ticket.objects.aggregate(n=Count("id"), changed=Max("updated_at"))
-    return m["n"], m["last"], c["n"], c["last"], t["n"], str(t["changed"])
+    a = ActiveCustomers.objects.aggregate(n=Count("id"), changed=Max("updated_at"))
+    return m["n"], m["last"], c["n"], c["last"], t["n"], str(t["changed"]), a["n"], str(a["changed"])
 
 
 def cache_key(start: datetime, end: datetime, sources, topics) -> str:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from responders.models import (
+    ActiveCustomers,
     CsatSurvey,
     DeskSettings,
     Reply,
@@ -78,3 +79,15 @@ class DeskSettingsAdmin(admin.ModelAdmin):
     list_display = ("first_reply_hours", "resolution_hours", "at_risk_hours", "claim_ttl_minutes", "assignment_mode",
                     "updated_by", "updated_at")
     exclude = ("round_robin_last",)
+
+
+@admin.register(ActiveCustomers)
+class ActiveCustomersAdmin(admin.ModelAdmin):
+    """The company's monthly active-customer counts (the claim rate's denominator); leads may edit them."""
+
+    list_display = ("month_label", "count", "updated_at")
+    ordering = ("-month",)
+
+    @admin.display(description="месяц", ordering="month")
+    def month_label(self, obj: ActiveCustomers) -> str:
+        return f"{obj.month:%m.%Y}"

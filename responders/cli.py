@@ -398,7 +398,7 @@ def users_add(name: str, role: str, email: str, password: str) -> None:
 
 @click.group()
 def customers() -> None:
-    """A customer's personal data on request (152-FZ): export it or erase it."""
+    """Customers: personal data on request (152-FZ: export, forget) and the company's active-customer counts."""
 
 
 @customers.command("export")
@@ -418,6 +418,30 @@ def customers_export(customer_id: str, output: str | None) -> None:
         console.print(f"Данные клиента {customer_id} записаны в {output}.", markup=False, highlight=False)
     else:
         click.echo(text)
+
+
+@customers.command("import-active")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Only say what would be created and changed; write nothing.")
+@click.option("--allow-skips", is_flag=True, help="Exit 0 even when some rows were skipped.")
+def customers_import_active(path: str, dry_run: bool, allow_skips: bool) -> None:
+    """Load the company's active customers per month from a CSV `month,active_customers` (the claim rate's base)."""
+    django()
+    from responders.services.customer_base import FileRefused, import_active_customers_csv
+
+    try:
+        s = import_active_customers_csv(path, dry_run=dry_run)
+    except FileRefused as exc:
+        raise click.ClickException(f"{exc}; ничего не импортировано") from None
+    for err in s.errors:
+        console.print(err, markup=False, highlight=False, style="red", soft_wrap=True)
+    verb = "было бы: " if dry_run else ""
+    console.print(f"Активные клиенты: прочитано строк {s.read}; {verb}добавлено месяцев {s.created}, изменено "
+                  f"{s.updated}, без изменений {s.unchanged}; пропущено {s.skipped}"
+                  + (". Пробный запуск: ничего не записано." if dry_run else "."),
+                  markup=False, highlight=False, soft_wrap=True)
+    if s.skipped and not allow_skips:
+        sys.exit(1)
 
 
 @customers.command("forget")

@@ -21,9 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from responders.config import ResponderConfig, load_config
-from responders.models import CsatSurvey, Reply, Ticket, TicketKind, TicketState
+from responders.models import ActiveCustomers, CsatSurvey, Reply, Ticket, TicketKind, TicketState
 from responders.roles import LEAD, MODERATOR
 from responders.services import csat, workflow
+from responders.services.customer_base import months_overlapping
 from responders.services.outbox import DryRunAdapter, publish
 from responders.services.templates import render, suggest
 from store.models import AuditEvent, Mention, Source
@@ -48,6 +49,9 @@ CSAT_WEIGHTS = (4, 4, 10, 30, 52)
 # then reads about 80 %, as a good team's does), and after a day but within the target.
 SLOW_SHARE = 0.3
 LATE_SHARE = 0.2
+# The demo company's active customers a month (a company supplies its own; Otklik cannot know it): its ~100
+# complaints a week then read about 11 per 1,000 active customers, as a parcel carrier's could.
+DEMO_ACTIVE_CUSTOMERS = 38_000
 
 
 # --- Dates --------------------------------------------------------------------------------------------------
@@ -122,6 +126,13 @@ def shifted_orders_csv(path: Path, clock: DemoClock, out_dir: Path) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return out
+
+
+def seed_active_customers(start: datetime, end: datetime) -> int:
+    """Give each month of [start, end) the demo company's active-customer count, unless it has one already
+    (a rerun, or a figure someone edited, is left as it is). Returns how many months were added."""
+    return sum(ActiveCustomers.objects.get_or_create(month=month, defaults={"count": DEMO_ACTIVE_CUSTOMERS})[1]
+               for month, _ in months_overlapping(start, end))
 
 
 # --- The team -----------------------------------------------------------------------------------------------

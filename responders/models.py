@@ -309,3 +309,32 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class ActiveCustomers(models.Model):
+    """The company's own count of active customers in a calendar month: the claim rate's denominator.
+
+    Otklik cannot know it (it sees only the orders it was given); `otklik customers import-active` loads it from
+    a CSV and leads edit it in the admin. See responders.services.customer_base for how a period uses it.
+    """
+
+    month = models.DateField("месяц", unique=True, help_text="Первое число месяца.")
+    count = models.PositiveIntegerField("активных клиентов")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["month"]
+        verbose_name = "активные клиенты за месяц"
+        verbose_name_plural = "активные клиенты по месяцам"
+        constraints = [models.CheckConstraint(condition=models.Q(count__gte=1), name="active_customers_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%m.%Y}: {self.count}"
+
+    def clean(self) -> None:
+        if self.month:
+            self.month = self.month.replace(day=1)  # before the form checks that the month is unique
+
+    def save(self, *args, **kwargs):
+        self.month = self.month.replace(day=1)  # a month is stored as its first day
+        super().save(*args, **kwargs)

@@ -5,7 +5,8 @@ Definitions (tickets opened in [start, end), dismissed ones excluded):
 - closed within 24 h %: same denominator, closed no later than 24 h after opening.
 - time to first reply / to close: hours from opening, mean, median and 90th percentile.
 - FCR %: closed with exactly one reply / closed with at least one reply.
-- claim rate: complaints per 1,000 customers with an order created in the period.
+- claim rate: complaints per 1,000 active customers: the company's monthly counts prorated over the period
+  (responders.services.customer_base); without any, the customers with an order created in the period.
 - first-reply SL %: first replies within their target / (replied + unreplied past their first-reply due).
 - CSAT: mean answer (1–5) of the follow-up surveys of these tickets that were answered.
 A closed ticket's hit/miss is the value frozen at closing (`resolution_met`, pauses excluded); tickets from
@@ -22,7 +23,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from responders.models import CsatSurvey, SlaState, Ticket, TicketKind, TicketState
-from store.models import Order
+from responders.services.customer_base import CustomerBase, customer_base
 
 
 @dataclass
@@ -55,6 +56,8 @@ class ServiceMetrics:
     sl_n: int = 0
     first_reply_sl_n: int = 0
     fcr_n: int = 0
+    # True: active_customers is the company's supplied monthly base; False: customers with orders in the period.
+    active_customers_supplied: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -94,9 +97,13 @@ def _hours(a: datetime, b: datetime) -> float:
     return (b - a).total_seconds() / 3600
 
 
-def service_metrics(start: datetime, end: datetime, tickets=None, now: datetime | None = None) -> ServiceMetrics:
-    """Compute the metrics for tickets opened in [start, end) (optionally a pre-filtered queryset)."""
+def service_metrics(start: datetime, end: datetime, tickets=None, now: datetime | None = None,
+                    base: CustomerBase | None = None) -> ServiceMetrics:
+    """Compute the metrics for tickets opened in [start, end) (optionally a pre-filtered queryset).
+
+    `base`: the period's customer_base(start, end), when the caller already has it."""
     now = now or timezone.now()
+    base = base or customer_base(start, end)
     qs = (tickets if tickets is not None else Ticket.objects.all()).filter(
         opened_at__gte=start, opened_at__lt=end, dismissed=False
     )
@@ -117,8 +124,7 @@ def service_metrics(start: datetime, end: datetime, tickets=None, now: datetime 
     within_24h = sum(1 for r in closed if r["closed_at"] - r["opened_at"] <= timedelta(hours=24))
     replied_closed = [r for r in closed if r["reply_count"] >= 1]
     complaints = sum(1 for r in rows if r["kind"] == TicketKind.COMPLAINT)
-    active = Order.objects.filter(created_at__gte=start, created_at__lt=end, customer__isnull=False).values(
-        "customer").distinct().count()
+    active = base.count
     open_rows = [r for r in rows if r["state"] != TicketState.CLOSED]
     return ServiceMetrics(
         tickets=len(rows),
@@ -140,6 +146,7 @@ def service_metrics(start: datetime, end: datetime, tickets=None, now: datetime 
         sl_n=denominator,
         first_reply_sl_n=len(replied) + fr_late_unreplied,
         fcr_n=len(replied_closed),
+        active_customers_supplied=base.supplied,
     )
 
 
@@ -165,10 +172,12 @@ def metrics_by(dimension: str, start: datetime, end: datetime, tickets=None,
             out.append((day.isoformat(), service_metrics(a, b, tickets=base, now=now)))
             day += timedelta(days=1)
     field = DIMENSIONS[dimension]
+    customers = customer_base(start, end)  # one base for every group of the period
     period = base.filter(opened_at__gte=start, opened_at__lt=end, dismissed=False)
     keys = sorted(set(period.values_list(field, flat=True)), key=lambda k: (k is None, k or ""))
-    return [(k if k is not None else "—", service_metrics(start, end, tickets=base.filter(**{field: k}) if k is not None
-                                                          else base.filter(**{f"{field}__isnull": True}), now=now))
+    return [(k if k is not None else "—",
+             service_metrics(start, end, tickets=base.filter(**{field: k}) if k is not None
+                             else base.filter(**{f"{field}__isnull": True}), now=now, base=customers))
             for k in keys]
 
 

@@ -66,6 +66,8 @@ def route_batch(mentions: list[Mention], cfg: ResponderConfig, stats: RoutingSta
     to_open: list[Mention] = []
     joins: list[tuple[Mention, Ticket | None, Mention | None]] = []  # (message, its ticket, or the batch's first)
     first_in_batch: dict[tuple[str, str, str], Mention] = {}
+    if threads.enabled(cfg):
+        threads.lock_conversations(mentions)  # PostgreSQL: another router may be routing them right now
     known = threads.tickets_by_conversation(mentions) if threads.enabled(cfg) else {}
     for mention in sorted(mentions, key=lambda m: (m.posted_at, m.pk)):
         if not _routable(mention, cfg):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from responders.config import ResponderConfig
@@ -52,6 +52,27 @@ def other_customer(ticket: Ticket, mention: Mention, cfg: ResponderConfig) -> bo
     refs = extract_references(f"{mention.title}\n{mention.text}", cfg)
     named = {o.customer_id for o, _ in match_orders(refs) if o.customer_id is not None}
     return bool(named) and not (named & theirs)
+
+
+# pg_advisory_xact_lock's first key: the routers' conversation locks (the second is the key's hash).
+LOCK_NAMESPACE = 0x6F746B31
+
+
+def lock_conversations(mentions: list[Mention]) -> None:
+    """On PostgreSQL, hold the batch's conversations until the routing transaction ends.
+
+    Several routers (workers) route claimed chunks at once; without this, a follow-up routed while its first
+    message's ticket is still uncommitted in another router's transaction would open a second ticket. A router
+    waits here for any other router routing the same conversations, then reads the tickets it committed. The
+    locks are taken in the order of their hashes, so two routers never wait for each other. SQLite needs
+    none (one writer at a time), nor does a caller outside a transaction (nothing to hold the lock for)."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    keys = sorted({c[1] for m in mentions if (c := conversation(m)) is not None})
+    if keys:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s, h) FROM (SELECT DISTINCT hashtext(k) AS h "
+                        "FROM unnest(%s::text[]) AS k ORDER BY h) AS ordered", [LOCK_NAMESPACE, keys])
 
 
 def tickets_by_conversation(mentions: list[Mention]) -> dict[tuple[str, str, str], list[Ticket]]:

@@ -12,7 +12,39 @@ from django.utils import timezone
 from responders.forms import PeriodForm
 from responders.models import Ticket
 from responders.roles import LEAD, MARKETER, MODERATOR, has_role, role_required
-from responders.services.metrics import metrics_by, service_metrics, write_csv
+from responders.services.customer_base import CustomerBase, customer_base, next_month
+from responders.services.metrics import ServiceMetrics, metrics_by, service_metrics, write_csv
+
+MONTHS = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь",
+          "декабрь")
+
+
+def _int(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def claim_rate_note(total: ServiceMetrics, base: CustomerBase) -> dict:
+    """The claim rate's tooltip and the line under it: which base it was divided by, and how it was made."""
+    if not base.supplied:
+        return {"fallback": True,
+                "caption": f"жалоб {total.complaints} / клиентов {_int(base.count)} · по клиентам с заказами в периоде",
+                "title": f"Число активных клиентов компании не задано, поэтому жалобы, открытые за период "
+                         f"({total.complaints}), делятся на клиентов, у которых в этом периоде был заказ среди "
+                         f"загруженных заказов ({_int(base.count)}). Их меньше, чем активных клиентов, и значение "
+                         f"завышено. Задайте число активных клиентов по месяцам: otklik customers import-active "
+                         f"ФАЙЛ.csv или админка."}
+    parts = []
+    for month, count, share in base.months:
+        days = (next_month(month) - month).days
+        guess = " (по ближайшему заданному месяцу)" if month in base.estimated else ""
+        parts.append(f"{MONTHS[month.month - 1]} {month.year}: {_int(count)}{guess} × {share * days:.1f} из {days} дн.")
+    return {"fallback": False,
+            "caption": f"жалоб {total.complaints} / активных клиентов {_int(base.count)}"
+                       + (" · часть месяцев оценена" if base.estimated else ""),
+            "title": f"Жалобы, открытые за период ({total.complaints}), на 1000 активных клиентов компании. Число "
+                     f"активных клиентов за месяц задаёт компания (otklik customers import-active или админка); "
+                     f"период берёт из каждого месяца долю по времени: " + "; ".join(parts)
+                     + f". Итого {_int(base.count)}."}
 
 
 def period_with_data(first, last) -> tuple:
@@ -45,7 +77,8 @@ def metrics(request):
     if has_role(request.user, LEAD):
         dimensions.insert(2, "moderator")  # per-moderator figures: leads and admins only
     groups = {d: metrics_by(d, start, end, now=now) for d in dimensions}
-    total = service_metrics(start, end, now=now)
+    base = customer_base(start, end)
+    total = service_metrics(start, end, now=now, base=base)
     if request.GET.get("format") == "csv":
         buf = io.StringIO()
         write_csv(buf, {"total": [("all", total)], **groups})
@@ -62,6 +95,6 @@ def metrics(request):
              for i, (key, m) in enumerate(days)]
     return render(request, "desk/metrics.html", {
         "form": form, "first": first, "last": last, "total": total, "groups": groups, "csv_query": query.urlencode(),
-        "moved": moved, "chart": chart, "chart_width": 20 + 34 * len(chart),
+        "moved": moved, "chart": chart, "claim": claim_rate_note(total, base), "chart_width": 20 + 34 * len(chart),
         "titles": {"channel": "По каналам", "topic": "По темам", "moderator": "По модераторам", "day": "По дням"},
     })

@@ -139,6 +139,9 @@ def test_demo_batch_matches_the_authored_truth_and_reruns_idempotently(shared_db
     assert 80 <= m.first_reply_sl_pct < 100 and 50 <= m.fcr_pct < 100, m
     assert 3.5 <= m.csat <= 4.8 and m.csat_responses >= 20, m
     assert 1 <= m.first_reply.median_h <= 12, m
+    # The claim rate divides by the demo company's supplied monthly base, not by the few customers with orders.
+    assert first["customers"] >= 1 and m.active_customers_supplied, m
+    assert 3 <= m.claim_rate_per_1000 <= 50 and m.complaints >= 30, m
 
     # The second run finds nothing new, moves nothing and plays nothing again.
     before = (TicketEvent.objects.count(), Reply.objects.count(), CsatSurvey.objects.count(),
@@ -148,7 +151,7 @@ def test_demo_batch_matches_the_authored_truth_and_reruns_idempotently(shared_db
     # Days later the clock is still the first run's: the dates never move twice.
     later = demo_clock(list(crawl), NOW + timedelta(days=3)).as_dict()
     assert later == {k: v for k, v in first["clock"].items() if k != "shifted"}
-    assert second["play"]["played"] is False and second["orders"]["created"] == 0
+    assert second["play"]["played"] is False and second["orders"]["created"] == 0 and second["customers"] == 0
     assert (TicketEvent.objects.count(), Reply.objects.count(), CsatSurvey.objects.count(),
             sorted(Order.objects.values_list("created_at", flat=True))) == before
     assert sum(s["new"] + s["near_duplicate"] for s in second["crawl"].values()) == 0

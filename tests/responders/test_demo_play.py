@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone as dj_tz
 
-from responders.demo import DemoClock, demo_clock, plan, play
-from responders.models import CsatSurvey, Ticket, TicketEvent, TicketKind
+from responders.demo import DEMO_ACTIVE_CUSTOMERS, DemoClock, demo_clock, plan, play, seed_active_customers
+from responders.models import ActiveCustomers, CsatSurvey, Ticket, TicketEvent, TicketKind
 from responders.services.templates import load_templates
 from store.models import AuditEvent
 from tests.factories import T0, source
@@ -86,3 +87,14 @@ def test_a_night_time_demo_puts_the_newest_day_on_yesterday():
     mention("Тест", src=source("demo-src"), posted_at=datetime(2026, 11, 23, 20, 0, tzinfo=MSK))
     # 05:00 in Moscow: today would hold five hours, so the newest day becomes yesterday.
     assert demo_clock(["demo-src"], datetime(2027, 3, 10, 2, 0, tzinfo=timezone.utc)).days == 106
+
+
+@pytest.mark.django_db
+def test_the_demo_company_gets_a_base_for_each_month_of_its_fortnight_once():
+    start, end = datetime(2027, 2, 25, tzinfo=MSK), datetime(2027, 3, 11, tzinfo=MSK)
+    with dj_tz.override(MSK):
+        ActiveCustomers.objects.create(month=date(2027, 3, 1), count=12_345)  # the company's own: kept
+        assert seed_active_customers(start, end) == 1
+        assert seed_active_customers(start, end) == 0
+    assert dict(ActiveCustomers.objects.values_list("month", "count")) == {
+        date(2027, 2, 1): DEMO_ACTIVE_CUSTOMERS, date(2027, 3, 1): 12_345}

@@ -60,7 +60,7 @@ def test_service_metrics_hand_computed():
     assert m.fcr_pct == pytest.approx(66.67)  # 2 of 3 replied-and-closed with one reply
     assert (m.backlog, m.breached_open) == (2, 1)
     assert (m.complaints, m.active_customers) == (5, 2)
-    assert m.claim_rate_per_1000 == 2500.0
+    assert m.claim_rate_per_1000 == 2500.0 and m.active_customers_supplied is False  # no base supplied
 
 
 def test_empty_period_has_no_rates():
