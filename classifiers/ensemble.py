@@ -8,8 +8,9 @@ other. No test split is read. The mixture is written beside the checkpoint (`top
 tuned on the whole validation split) only if the best weight beats w = 0 by more than one standard error.
 
 `sentiment_ensemble(model_dir)` does the same for sentiment: a multinomial TF-IDF model fitted on the stage-1
-training rows (`pipeline.sentiment_splits`), each weight scored by the mean F1(pos,neg) over the three carved
-validation sets (banks, telecom, RuSentiment), shipped (`sentiment_tfidf.npz`) only if the best weight beats
+training rows (`pipeline.sentiment_splits`) and the authored logistics train split, each weight scored by the mean
+F1(pos,neg) over the four carved validation sets (banks, telecom, RuSentiment, logistics: a mixture that helps
+tweets must not cost the product's own texts), shipped (`sentiment_tfidf.npz`) only if the best weight beats
 w = 0 by more than the bootstrap standard error of that gain (rows redrawn within each set).
 """
 
@@ -129,11 +130,14 @@ def sentiment_ensemble(model_dir: str | Path, device: str = "cpu", write: bool =
                        echo: Callable[[str], None] = print) -> dict:
     """Fit, choose and (when it helps and `write`) save the TF-IDF sentiment mixture of `model_dir`."""
     from .model import load_checkpoint
-    from .pipeline import sentiment_splits
+    from .pipeline import logistics_splits, sentiment_splits
 
     clf = load_checkpoint(model_dir, device=device)
     clf.sentiment_tfidf = None  # the checkpoint's own sentiment scores
     train, val = sentiment_splits()
+    log_train, log_val = logistics_splits(clf.topic_codes)
+    train = train + [r for r in log_train if r.get("sentiment") in clf.sentiments]
+    val = {**val, "logistics": [r for r in log_val if r.get("sentiment") in clf.sentiments]}
     echo(f"TF-IDF sentiment model on {len(train)} training texts; weights chosen on "
          f"{', '.join(f'{k} {len(v)}' for k, v in val.items())} validation texts")
     tfidf = SentimentTfidf.fit(train, clf.sentiments)
