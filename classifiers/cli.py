@@ -217,12 +217,23 @@ def export_onnx_cmd(model_dir, out_dir, max_drift):
               help="Edited copies of each training text (navec word swaps, span deletion, joins; logistics texts get twice as "
                    "many) that the teacher labels.")
 @click.option("--work-dir", type=click.Path(file_okay=False), default=str(DEFAULT_WORK_DIR / "distill"), show_default=True)
-def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir):
+@click.option("--max-drift", type=float, default=0.5, show_default=True,
+              help="Refuse the int8 export when it moves a probe text's logits by more than this.")
+@click.option("--export-only", is_flag=True,
+              help="Skip training: re-export WORK_DIR/student (the last run's PyTorch student) to --out.")
+def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir, max_drift, export_only):
     """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model)."""
-    from .distill import run_distillation
+    from pathlib import Path
 
+    from .distill import export_student, run_distillation
+    from .registry import FAST_MODEL_DIR
+
+    if export_only:
+        out = export_student(Path(work_dir) / "student", out_dir or FAST_MODEL_DIR, max_drift=max_drift)
+        click.echo(f"fast student → {out}")
+        return
     run_distillation(teacher=teacher, out_dir=out_dir, layers=layers, work_dir=work_dir, epochs=epochs, limit=limit,
-                     max_minutes=minutes, augment=augment, echo=click.echo)
+                     max_minutes=minutes, augment=augment, max_drift=max_drift, echo=click.echo)
 
 
 @cli.command("classify")

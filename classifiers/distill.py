@@ -148,7 +148,7 @@ def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 4,
                      work_dir: str | Path = "var/train/distill", epochs: float = 6.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
-                     max_minutes: float = 25, augment: int = 0) -> Path:
+                     max_minutes: float = 25, augment: int = 0, max_drift: float = 0.5) -> Path:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     configure_threads()
@@ -222,17 +222,31 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
         echo(f"student thresholds: {student.config.otklik_topic_thresholds}")
     student.config.otklik_model_version = f"{version}-fast{len(keep)}"
     student.config.otklik_model_name = "e5-small-student-onnx-int8"
-    tmp = work / "student"
+    tmp = work / "student"  # kept: `export_student` can re-export it (e.g. with another --max-drift)
     student.save_pretrained(tmp)
     tok.save_pretrained(tmp)
+    meta = {"teacher": version, "layers": keep, "steps": step, "transfer_rows": len(rows),
+            "augmented_rows": sum(1 for r in rows if r.get("augmented")),
+            "epochs": round(step / steps_per_epoch, 2), "seconds": round(time.time() - t0)}
+    (tmp / "otklik_distill.json").write_text(json.dumps(meta))
+    export_student(tmp, out, max_drift=max_drift)
+    echo(f"fast student → {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB)")
+    return out
+
+
+def export_student(student_dir: str | Path, out_dir: str | Path, max_drift: float = 0.5) -> Path:
+    """The trained PyTorch student at `student_dir` as the shipped int8 ONNX directory `out_dir` (replaced)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    src, out = Path(student_dir), Path(out_dir)
+    student = AutoModelForSequenceClassification.from_pretrained(src, dtype=torch.float32).eval()
+    tok = AutoTokenizer.from_pretrained(src)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    export_onnx(student, tok, out)
+    export_onnx(student, tok, out, max_drift=max_drift)
     student.config.save_pretrained(out)
     tok.save_pretrained(out)
-    (out / "otklik_distill.json").write_text(json.dumps({"teacher": version, "layers": keep, "steps": step,
-                                                         "transfer_rows": len(rows), "augmented_rows": sum(1 for r in rows if r.get("augmented")),
-                                                         "epochs": round(step / steps_per_epoch, 2), "seconds": round(time.time() - t0)}))
-    echo(f"fast student → {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB)")
+    if (src / "otklik_distill.json").exists():
+        shutil.copy2(src / "otklik_distill.json", out / "otklik_distill.json")
     return out

@@ -67,3 +67,34 @@ def test_whole_checkpoint_to_int8_onnx(tiny_trained, tmp_path):
     assert onnx_clf.thresholds["lost_item"] == torch_clf.thresholds["lost_item"] == 0.6
     texts = ["Курьер опоздал", "Спасибо за доставку, всё отлично и быстро"]
     assert np.abs(onnx_clf.logits(texts) - torch_clf.logits(texts)).max() < 1.0  # int8 of a tiny random-ish model
+
+
+def test_a_trained_student_is_re_exported_with_its_record(tiny_trained, tmp_path):
+    """`otklik distill --export-only`: the last run's PyTorch student to int8 ONNX, replacing the old export."""
+    import json
+
+    from click.testing import CliRunner
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from classifiers.cli import cli
+    from classifiers.distill import student_from_teacher
+    from classifiers.model import load_checkpoint
+
+    teacher = AutoModelForSequenceClassification.from_pretrained(tiny_trained).eval()
+    student, _ = student_from_teacher(teacher, 1)
+    work = tmp_path / "work"
+    student.save_pretrained(work / "student")
+    AutoTokenizer.from_pretrained(tiny_trained).save_pretrained(work / "student")
+    (work / "student" / "otklik_distill.json").write_text(json.dumps({"steps": 7}))
+    out = tmp_path / "fast"
+    out.mkdir()
+    (out / "stale.onnx").write_text("old")
+    refused = CliRunner().invoke(cli, ["distill", "--export-only", "--work-dir", str(work), "--out", str(out),
+                                       "--max-drift", "0"])
+    assert refused.exit_code != 0 and "disagrees with PyTorch" in str(refused.exception)
+    res = CliRunner().invoke(cli, ["distill", "--export-only", "--work-dir", str(work), "--out", str(out),
+                                   "--max-drift", "10"])
+    assert res.exit_code == 0, res.output
+    assert not (out / "stale.onnx").exists() and json.loads((out / "otklik_distill.json").read_text()) == {"steps": 7}
+    clf = load_checkpoint(out, device="cpu")
+    assert type(clf).__name__ == "OnnxClassifier" and len(clf.predict(["Курьер опоздал"])) == 1
