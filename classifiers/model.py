@@ -107,23 +107,15 @@ class _Base:
             mask[i, : len(s)] = 1
         return ids, mask
 
-    pool = None  # a thread pool when batches run side by side (`OnnxClassifier`: one core each)
-
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         n_out = self.config.num_labels
         out = np.zeros((len(texts), n_out), dtype=np.float32)
         if not len(texts):
             return out
         ids = self.encode(texts)
-        pending = []
         for length, sel in self.batches([len(s) for s in ids]):
             x, m = self.pad([ids[i] for i in sel], length, self.rows_for(length))
-            if self.pool is None:
-                out[sel] = self._forward(x, m)[: len(sel)]
-            else:
-                pending.append((sel, self.pool.submit(self._forward, x, m)))
-        for sel, result in pending:  # a batch's rows never depend on which batches ran beside it
-            out[sel] = result.result()[: len(sel)]
+            out[sel] = self._forward(x, m)[: len(sel)]
         return out
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -207,19 +199,12 @@ class OnnxClassifier(_Base):
         path = Path(path)
         opts = ort.SessionOptions()
         n = threads or int(os.environ.get("OTKLIK_THREADS", 0) or 0) or (os.cpu_count() or 1)
+        opts.intra_op_num_threads = n
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         providers = ["CPUExecutionProvider"]
         if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
-        # On CPU, n batches side by side with one thread each beat one batch on n threads: a small student's
-        # matrices are too small to split well (7 % more texts/s on 2 cores, identical outputs).
-        side_by_side = n > 1 and providers[0] == "CPUExecutionProvider"
-        opts.intra_op_num_threads = 1 if side_by_side else n
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if side_by_side:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self.pool = ThreadPoolExecutor(n, thread_name_prefix="otklik-onnx")
         self.session = ort.InferenceSession(str(path / onnx_file), opts, providers=providers)
         self._inputs = {i.name for i in self.session.get_inputs()}
         config = AutoConfig.from_pretrained(path)

@@ -31,16 +31,6 @@ def test_student_export_and_contract(tiny_trained, tmp_path):
     with torch.no_grad():
         ref = student(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits.numpy()
     assert np.allclose(clf.logits(texts), ref, atol=1e-3)
-    # batches side by side (one thread each) give every text exactly the logits it gets alone
-    from classifiers.model import OnnxClassifier
-
-    side, single = OnnxClassifier(out, threads=2), OnnxClassifier(out, threads=1)
-    assert side.pool is not None and single.pool is None
-    many = [f"{t} {i}" for i in range(40) for t in texts] + ["очень длинный текст " * 20]
-    side.batch_size = 8  # many batches of each padded length
-    together = side.logits(many)
-    alone = np.concatenate([single.logits([t]) for t in many])
-    assert np.array_equal(together, alone)
 
 
 def test_whole_checkpoint_to_int8_onnx(tiny_trained, tmp_path):
