@@ -53,6 +53,7 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
             "* Loads with `AutoModelForSequenceClassification` / `AutoTokenizer`; in Otklik with "
             "`classifiers.registry.load_classifier()`.",
         ]
+    lines += mixture_lines(model_dir)
     lines += [
         f"* Size on disk: {_size_mb(model_dir):.1f} MB.",
         "",
@@ -100,6 +101,21 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
                          f"{_fmt(sh['topic_micro_f1'])}, sentiment macro-F1 {_fmt(sh['sentiment_macro_f1'])}.")
     lines.append("")
     return "\n".join(x for x in lines if x is not None)
+
+
+def mixture_lines(model_dir: Path) -> list[str]:
+    """A card line per TF-IDF mixture stored beside the weights (`tfidf_linear.py`)."""
+    from .sentiment_tfidf import SentimentTfidf
+    from .topic_tfidf import TopicTfidf
+
+    out = []
+    for part, cls, file, command in (("topic", TopicTfidf, "topic_tfidf.npz", "ensemble-topics"),
+                                     ("sentiment", SentimentTfidf, "sentiment_tfidf.npz", "ensemble-sentiment")):
+        mix = cls.load(model_dir)
+        if mix is not None:
+            out.append(f"* {part.capitalize()} scores mixed with a char 2–5-gram TF-IDF + logistic regression "
+                       f"(`{file}`, weight {mix.weight:g}, chosen on validation by `otklik {command}`).")
+    return out
 
 
 def write_model_card(model_dir, report: dict, fast: bool = False) -> Path:

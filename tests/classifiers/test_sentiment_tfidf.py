@@ -109,3 +109,13 @@ def test_ensemble_sentiment_command_writes_what_validation_supports(tmp_path, ti
     assert result["ship"] and result["best_weight"] > 0
     assert SentimentTfidf.load(ckpt).weight == result["best_weight"]
     assert load_checkpoint(ckpt, device="cpu").version.endswith("+stfidf")
+
+
+def test_the_model_card_names_the_stored_mixtures(tmp_path, fitted):
+    from classifiers.card import mixture_lines
+
+    assert mixture_lines(tmp_path) == []
+    fitted.weight = 0.35
+    fitted.save(tmp_path)
+    (line,) = mixture_lines(tmp_path)
+    assert "Sentiment scores" in line and "`sentiment_tfidf.npz`, weight 0.35" in line
