@@ -53,6 +53,9 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--until", type=click.Choice(["base", "sentiment", "all"]), default="all", show_default=True)
 @click.option("--sentiment-epochs", type=float, default=None)
+@click.option("--sentiment-lr", type=float, default=None, help="Encoder learning rate of the sentiment stage (default 6e-5).")
+@click.option("--prefix", default=None,
+              help='Text prefix the encoder reads before every text (default "query: ", as e5 was trained; "" for none).')
 @click.option("--multitask-epochs", type=float, default=None)
 @click.option("--sentiment-minutes", type=float, default=None, help="Wall-clock budget of the sentiment stage (default 90).")
 @click.option("--multitask-minutes", type=float, default=None, help="Wall-clock budget of the multi-task stage (default 45).")
@@ -66,8 +69,8 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
 @click.option("--from-checkpoint", type=click.Path(file_okay=False, exists=True), default=None,
               help="Skip conversion and the sentiment stage; run the multi-task stage from this checkpoint "
                    "(e.g. classifiers/models/default, to fold in corrections quickly).")
-def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_epochs, multitask_epochs,
-              sentiment_minutes, multitask_minutes, topics_minutes, promote, force, fresh, topics_stage, from_checkpoint):
+def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_epochs, sentiment_lr, prefix,
+              multitask_epochs, sentiment_minutes, multitask_minutes, topics_minutes, promote, force, fresh, topics_stage, from_checkpoint):
     """Convert e5, fine-tune (sentiment, then sentiment + logistics topics), tune thresholds, gate, promote."""
     from .pipeline import TrainPlan, clear_stages, run_training
 
@@ -87,8 +90,12 @@ def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_
     plan = TrainPlan(work_dir=work, models_dir=Path(models_dir) if models_dir else work / "models", seed=seed,
                      corrections=Path(corrections) if corrections else None, device=device,
                      start_from=Path(from_checkpoint) if from_checkpoint else None, topics_stage=topics_stage)
+    if prefix is not None:
+        plan.prefix = prefix
     if sentiment_epochs is not None:
         plan.sentiment.epochs = sentiment_epochs
+    if sentiment_lr is not None:
+        plan.sentiment.lr = sentiment_lr
     if multitask_epochs is not None:
         plan.multitask.epochs = multitask_epochs
     if sentiment_minutes is not None:

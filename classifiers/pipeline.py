@@ -66,6 +66,7 @@ class TrainPlan:
     # topic micro-F1 0.24; on the 7k texts of parts A-D stage 2 alone reaches 0.825, and pos_weight pushes
     # recall while the issue asks for precision. Off by default since the release of issue 16.
     topics_stage: bool = False
+    prefix: str = DEFAULT_PREFIX  # read before every text; stored in the checkpoint's config (stage 1 sets it)
     # weight-space interpolation towards the sentiment-stage model (`interpolate.py`); α chosen on validation
     interpolate_alphas: tuple[float, ...] = (0.0, 0.2, 0.35, 0.5)
 
@@ -243,12 +244,20 @@ def ensure_base(plan: TrainPlan, log) -> Path:
     return base
 
 
+def checkpoint_prefix(path: Path) -> str:
+    """The text prefix a checkpoint was trained with (later stages keep the one stage 1 chose)."""
+    from transformers import AutoConfig
+
+    return read_otklik_config(AutoConfig.from_pretrained(path))[4]
+
+
 def run_sentiment_stage(plan: TrainPlan, base: Path, log) -> Path:
     out = plan.work_dir / "sentiment"
     if (out / "DONE").exists():
         return out / "best"
     tax = load_taxonomy()
-    model, tok = build_model(base, tax.codes, version="stage-sentiment", taxonomy_version=tax.version)
+    model, tok = build_model(base, tax.codes, version="stage-sentiment", taxonomy_version=tax.version,
+                             prefix=plan.prefix)
     train_rows, val = sentiment_splits(plan.seed)
     log(f"stage sentiment: {len(train_rows)} train rows, validation {{{', '.join(f'{k}: {len(v)}' for k, v in val.items())}}}")
     ev = make_sentiment_eval(tok, val, plan.device, plan.sentiment.max_length)
@@ -306,7 +315,8 @@ def run_multitask_stage(plan: TrainPlan, start: Path, log, anchor: Path | None =
     log_train, log_val = logistics_splits(codes, plan.seed)
     sent_train, sent_val = sentiment_splits(plan.seed)
     if not (out / "DONE").exists():
-        model, tok = build_model(start, codes, version="stage-multitask", taxonomy_version=tax.version)
+        model, tok = build_model(start, codes, version="stage-multitask", taxonomy_version=tax.version,
+                                 prefix=checkpoint_prefix(start))
         rng = random.Random(plan.seed)
         replay = rng.sample(sent_train, min(plan.replay, len(sent_train)))
         weak = weak_rows(sent_train, plan.weak_weight)
@@ -331,7 +341,8 @@ def run_topics_stage(plan: TrainPlan, start: Path, log, anchor: Path | None = No
     log_train, log_val = logistics_splits(codes, plan.seed)
     sent_train, sent_val = sentiment_splits(plan.seed)
     if not (out / "DONE").exists():
-        model, tok = build_model(start, codes, version="stage-topics", taxonomy_version=tax.version)
+        model, tok = build_model(start, codes, version="stage-topics", taxonomy_version=tax.version,
+                                 prefix=checkpoint_prefix(start))
         rng = random.Random(plan.seed + 3)
         replay = rng.sample(sent_train, min(plan.topics_replay, len(sent_train)))
         corr = correction_rows(plan, codes)
