@@ -106,11 +106,12 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
 def mixture_lines(model_dir: Path) -> list[str]:
     """A card line per TF-IDF mixture stored beside the weights (`tfidf_linear.py`)."""
     from .sentiment_tfidf import SentimentTfidf
+    from .tfidf_linear import SENTIMENT_FILE, TOPIC_FILE
     from .topic_tfidf import TopicTfidf
 
     out = []
-    for part, cls, file, command in (("topic", TopicTfidf, "topic_tfidf.npz", "ensemble-topics"),
-                                     ("sentiment", SentimentTfidf, "sentiment_tfidf.npz", "ensemble-sentiment")):
+    for part, cls, file, command in (("topic", TopicTfidf, TOPIC_FILE, "ensemble-topics"),
+                                     ("sentiment", SentimentTfidf, SENTIMENT_FILE, "ensemble-sentiment")):
         mix = cls.load(model_dir)
         if mix is not None:
             out.append(f"* {part.capitalize()} scores mixed with a char 2–5-gram TF-IDF + logistic regression "

@@ -24,6 +24,7 @@ import numpy as np
 
 from .metrics import f1_pos_neg, multilabel_report, tuned_thresholds
 from .sentiment_tfidf import SentimentTfidf
+from .tfidf_linear import SENTIMENT_FILE
 from .topic_tfidf import FILE, TopicTfidf
 
 WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
@@ -152,7 +153,5 @@ def sentiment_ensemble(model_dir: str | Path, device: str = "cpu", write: bool =
     if result["ship"]:
         tfidf.weight = result["best_weight"]
     if write:
-        from .sentiment_tfidf import FILE as SENTIMENT_FILE
-
         write_mixture(model_dir, tfidf if result["ship"] else None, SENTIMENT_FILE, echo)
     return result
