@@ -22,6 +22,7 @@ import numpy as np
 
 from .checkpoint import read_otklik_config
 from .sentiment_tfidf import SentimentTfidf
+from .tfidf_linear import JointTfidf
 from .topic_tfidf import TopicTfidf
 from .train import cpu_has_bf16
 from .types import Prediction
@@ -126,11 +127,24 @@ class _Base:
         lg = self.logits(texts)
         ns = len(self.sentiments)
         ps, pt = _softmax(lg[:, :ns]), _sigmoid(lg[:, ns:])
-        if self.topic_tfidf is not None and len(texts):
-            pt = self.topic_tfidf.mix(pt, texts, self.topic_codes)
-        if self.sentiment_tfidf is not None and len(texts):
-            ps = self.sentiment_tfidf.mix(ps, texts, self.sentiments)
+        if not len(texts):
+            return ps, pt
+        linear = self._mixture_linear(texts)
+        if self.topic_tfidf is not None:
+            pt = self.topic_tfidf.mix(pt, texts, self.topic_codes, linear[id(self.topic_tfidf)])
+        if self.sentiment_tfidf is not None:
+            ps = self.sentiment_tfidf.mix(ps, texts, self.sentiments, linear[id(self.sentiment_tfidf)])
         return ps, pt
+
+    def _mixture_linear(self, texts: Sequence[str]) -> dict[int, np.ndarray]:
+        """The linear scores of the mixtures present now, by id, their n-grams counted once (`JointTfidf`)."""
+        parts = [p for p in (self.topic_tfidf, self.sentiment_tfidf) if p is not None]
+        if not parts:
+            return {}
+        key = tuple(id(p) for p in parts)
+        if getattr(self, "_joint_key", None) != key:  # built on first use and when a mixture is swapped
+            self._joint, self._joint_key = JointTfidf(parts), key
+        return dict(zip(key, self._joint.linear(texts)))
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         ps, pt = self.scores(list(texts))

@@ -40,17 +40,18 @@ class SentimentTfidf(TfidfLinear):
         return cls(vocab, vec.idf_.astype(np.float32), lr.coef_[order].astype(np.float32),
                    lr.intercept_[order].astype(np.float32), labels=list(labels))
 
-    def probs(self, texts: Sequence[str]) -> np.ndarray:
-        """[len(texts), len(labels)] class probabilities."""
-        z = self.linear(texts)
+    def probs(self, texts: Sequence[str], linear: np.ndarray | None = None) -> np.ndarray:
+        """[len(texts), len(labels)] class probabilities (from `linear`, this part's scores, when given)."""
+        z = self.linear(texts) if linear is None else linear
         z = np.exp(z - z.max(1, keepdims=True))
         return z / z.sum(1, keepdims=True)
 
-    def mix(self, p_model: np.ndarray, texts: Sequence[str], model_labels: Sequence[str]) -> np.ndarray:
+    def mix(self, p_model: np.ndarray, texts: Sequence[str], model_labels: Sequence[str],
+            linear: np.ndarray | None = None) -> np.ndarray:
         """The mixture in the model's label order; the model's labels must be this part's labels."""
         if sorted(model_labels) != sorted(self.labels):
             raise ValueError(f"sentiment labels differ: model {list(model_labels)}, TF-IDF part {self.labels}")
-        p_tfidf = self.probs(texts)[:, [self.labels.index(s) for s in model_labels]]
+        p_tfidf = self.probs(texts, linear)[:, [self.labels.index(s) for s in model_labels]]
         return (1 - self.weight) * p_model + self.weight * p_tfidf
 
     def save(self, directory: str | Path) -> Path:

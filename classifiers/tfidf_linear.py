@@ -3,6 +3,11 @@
 The shared part of the topic and sentiment mixtures (`topic_tfidf.py`, `sentiment_tfidf.py`): the n-gram
 vocabulary and idf of the vectorizer, one row of coefficients per output, the mixing weight `w` of
 `p = (1 - w) * p_model + w * p_tfidf`, and the compressed `.npz` layout (coefficients in fp16).
+
+`JointTfidf` scores several parts at once: counting a text's char n-grams is most of a part's cost (a Python
+loop per n-gram), and the parts share the analyzer, so the n-grams are counted once over the union of the
+vocabularies and each part's TF-IDF (sublinear tf, its own idf, L2 norm over its own vocabulary) is folded
+into one sparse product.
 """
 
 from __future__ import annotations
@@ -45,12 +50,9 @@ class TfidfLinear:
 
     def linear(self, texts: Sequence[str]) -> np.ndarray:
         """[len(texts), K] linear scores."""
-        if not hasattr(self, "_vec"):
-            self._vec = vectorizer(vocabulary={g: i for i, g in enumerate(self.vocabulary)})
-            self._vec.idf_ = self.idf.astype(np.float64)
-            self._coef_t = self.coef.T.astype(np.float32)
-        X = self._vec.transform([t or "" for t in texts])
-        return np.asarray(X @ self._coef_t) + self.intercept
+        if not hasattr(self, "_joint"):
+            self._joint = JointTfidf([self])
+        return self._joint.linear(texts)[0]
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"vocabulary": np.array(self.vocabulary), "idf": self.idf.astype(np.float32),
@@ -68,3 +70,36 @@ class TfidfLinear:
         out["coef"] = out["coef"].astype(np.float32)
         out["weight"] = round(float(out["weight"]), 4)  # stored as float32
         return out
+
+
+class JointTfidf:
+    """The linear scores of several `TfidfLinear` parts, each text's char n-grams counted once for all of them."""
+
+    def __init__(self, parts: Sequence[TfidfLinear]):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        self.parts = list(parts)
+        union: dict[str, int] = {}
+        columns = [np.fromiter((union.setdefault(g, len(union)) for g in p.vocabulary), dtype=np.int64,
+                               count=len(p.vocabulary)) for p in self.parts]
+        counter_kw = {k: v for k, v in ANALYZER.items() if k != "sublinear_tf"}
+        self._counter = CountVectorizer(**counter_kw, vocabulary=union, dtype=np.float32)
+        widths = [len(p.intercept) for p in self.parts]
+        self._offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+        self._weights = np.zeros((len(union), self._offsets[-1]), dtype=np.float32)  # idf-scaled coefficients
+        self._idf_sq = np.zeros((len(union), len(self.parts)), dtype=np.float32)  # for each part's L2 norm
+        for k, (part, cols) in enumerate(zip(self.parts, columns)):
+            idf = part.idf.astype(np.float64)
+            self._weights[cols, self._offsets[k]:self._offsets[k + 1]] = idf[:, None] * part.coef.T
+            self._idf_sq[cols, k] = idf ** 2
+
+    def linear(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Per part, the [len(texts), K] linear scores `part.linear(texts)` would give."""
+        tf = self._counter.transform([t or "" for t in texts])
+        np.log(tf.data, out=tf.data)
+        tf.data += 1.0  # sublinear tf, as TfidfVectorizer(sublinear_tf=True)
+        z = np.asarray(tf @ self._weights)
+        norms = np.sqrt(np.asarray(tf.multiply(tf) @ self._idf_sq))
+        norms[norms == 0] = 1.0  # a text with no known n-gram scores its intercepts
+        return [z[:, a:b] / norms[:, [k]] + part.intercept
+                for k, (part, a, b) in enumerate(zip(self.parts, self._offsets[:-1], self._offsets[1:]))]

@@ -40,13 +40,14 @@ class TopicTfidf(TfidfLinear):
                 coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
         return cls(vocab, vec.idf_.astype(np.float32), coef, intercept, codes=list(codes))
 
-    def probs(self, texts: Sequence[str]) -> np.ndarray:
-        """[len(texts), len(codes)] topic probabilities."""
-        return 1.0 / (1.0 + np.exp(-self.linear(texts)))
+    def probs(self, texts: Sequence[str], linear: np.ndarray | None = None) -> np.ndarray:
+        """[len(texts), len(codes)] topic probabilities (from `linear`, this part's scores, when given)."""
+        return 1.0 / (1.0 + np.exp(-(self.linear(texts) if linear is None else linear)))
 
-    def mix(self, p_model: np.ndarray, texts: Sequence[str], model_codes: Sequence[str]) -> np.ndarray:
+    def mix(self, p_model: np.ndarray, texts: Sequence[str], model_codes: Sequence[str],
+            linear: np.ndarray | None = None) -> np.ndarray:
         """The mixture in the model's column order (a model topic the TF-IDF part lacks keeps its own score)."""
-        p_tfidf = self.probs(texts)
+        p_tfidf = self.probs(texts, linear)
         out = p_model.copy()
         for j, c in enumerate(model_codes):
             if c in self.codes:
