@@ -67,6 +67,7 @@ class TrainPlan:
     # recall while the issue asks for precision. Off by default since the release of issue 16.
     topics_stage: bool = False
     prefix: str = DEFAULT_PREFIX  # read before every text; stored in the checkpoint's config (stage 1 sets it)
+    rusentiment_share: float = 1.0  # RuSentiment rows in stage 1 as a multiple of all of them (an ablation knob)
     # weight-space interpolation towards the sentiment-stage model (`interpolate.py`); α chosen on validation
     interpolate_alphas: tuple[float, ...] = (0.0, 0.2, 0.35, 0.5)
 
@@ -103,8 +104,12 @@ def _log_to(path: Path) -> Callable[[str], None]:
 # --------------------------------------------------------------------------- data splits
 
 
-def sentiment_splits(seed: int = SEED):
-    """(train_rows, validation_sets) for stage 1; validation is carved from the train splits only."""
+def sentiment_splits(seed: int = SEED, rusentiment_share: float = 1.0):
+    """(train_rows, validation_sets) for stage 1; validation is carved from the train splits only.
+
+    `rusentiment_share` scales the RuSentiment training rows (0: tweets only, 0.5: a random half, 2: each twice);
+    the validation sets do not depend on it.
+    """
     tweets = D.load_tweets("train")
     tw_train, tw_val = D.stratified_split(tweets, VAL_FRAC_TWEETS, seed)
     rus = D.load_rusentiment(["train", "train_preselected"])
@@ -115,7 +120,15 @@ def sentiment_splits(seed: int = SEED):
         "telecom": [r for r in tw_val if r["domain"] == "telecom"],
         "rusentiment": rus_val,
     }
-    return tw_train + rus_train, val
+    return tw_train + scaled_rows(rus_train, rusentiment_share, seed), val
+
+
+def scaled_rows(rows: list[dict], share: float, seed: int) -> list[dict]:
+    """`rows` repeated int(share) times plus a random fraction (share mod 1) of them."""
+    if share < 0:
+        raise ValueError(f"a share of training rows must be >= 0, got {share}")
+    whole, frac = divmod(share, 1.0)
+    return rows * int(whole) + random.Random(seed).sample(rows, round(frac * len(rows)))
 
 
 def logistics_splits(codes, seed: int = SEED):
@@ -258,8 +271,8 @@ def run_sentiment_stage(plan: TrainPlan, base: Path, log) -> Path:
     tax = load_taxonomy()
     model, tok = build_model(base, tax.codes, version="stage-sentiment", taxonomy_version=tax.version,
                              prefix=plan.prefix)
-    train_rows, val = sentiment_splits(plan.seed)
-    log(f"stage sentiment: {len(train_rows)} train rows, validation {{{', '.join(f'{k}: {len(v)}' for k, v in val.items())}}}")
+    train_rows, val = sentiment_splits(plan.seed, plan.rusentiment_share)
+    log(f"stage sentiment (RuSentiment share {plan.rusentiment_share}): {len(train_rows)} train rows, validation {{{', '.join(f'{k}: {len(v)}' for k, v in val.items())}}}")
     ev = make_sentiment_eval(tok, val, plan.device, plan.sentiment.max_length)
     return train_stage(model, tok, train_rows, plan.sentiment, out, evaluate=ev, device=plan.device, log=log)
 
