@@ -129,22 +129,24 @@ class _Base:
         ps, pt = _softmax(lg[:, :ns]), _sigmoid(lg[:, ns:])
         if not len(texts):
             return ps, pt
-        linear = self._mixture_linear(texts)
+        z_topic, z_sentiment = self._mixture_linear(texts)
         if self.topic_tfidf is not None:
-            pt = self.topic_tfidf.mix(pt, texts, self.topic_codes, linear[id(self.topic_tfidf)])
+            pt = self.topic_tfidf.mix(pt, texts, self.topic_codes, z_topic)
         if self.sentiment_tfidf is not None:
-            ps = self.sentiment_tfidf.mix(ps, texts, self.sentiments, linear[id(self.sentiment_tfidf)])
+            ps = self.sentiment_tfidf.mix(ps, texts, self.sentiments, z_sentiment)
         return ps, pt
 
-    def _mixture_linear(self, texts: Sequence[str]) -> dict[int, np.ndarray]:
-        """The linear scores of the mixtures present now, by id, their n-grams counted once (`JointTfidf`)."""
-        parts = [p for p in (self.topic_tfidf, self.sentiment_tfidf) if p is not None]
+    def _mixture_linear(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """[topic, sentiment] linear scores of the mixtures present now (None where absent), n-grams counted once."""
+        slots = (self.topic_tfidf, self.sentiment_tfidf)
+        parts = [p for p in slots if p is not None]
         if not parts:
-            return {}
+            return [None, None]
         key = tuple(id(p) for p in parts)
         if getattr(self, "_joint_key", None) != key:  # built on first use and when a mixture is swapped
             self._joint, self._joint_key = JointTfidf(parts), key
-        return dict(zip(key, self._joint.linear(texts)))
+        scores = iter(self._joint.linear(texts))
+        return [None if p is None else next(scores) for p in slots]
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         ps, pt = self.scores(list(texts))
