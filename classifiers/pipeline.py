@@ -272,7 +272,9 @@ def run_sentiment_stage(plan: TrainPlan, base: Path, log) -> Path:
     model, tok = build_model(base, tax.codes, version="stage-sentiment", taxonomy_version=tax.version,
                              prefix=plan.prefix)
     train_rows, val = sentiment_splits(plan.seed, plan.rusentiment_share)
-    log(f"stage sentiment (RuSentiment share {plan.rusentiment_share}): {len(train_rows)} train rows, validation {{{', '.join(f'{k}: {len(v)}' for k, v in val.items())}}}")
+    sizes = ", ".join(f"{k}: {len(v)}" for k, v in val.items())
+    log(f"stage sentiment (RuSentiment share {plan.rusentiment_share}): {len(train_rows)} train rows, "
+        f"validation {{{sizes}}}")
     ev = make_sentiment_eval(tok, val, plan.device, plan.sentiment.max_length)
     return train_stage(model, tok, train_rows, plan.sentiment, out, evaluate=ev, device=plan.device, log=log)
 

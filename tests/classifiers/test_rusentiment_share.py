@@ -11,6 +11,10 @@ def rusentiment_ids(rows):
     return [r["id"] for r in rows if r["domain"] == "vk_posts"]
 
 
+def ids_by_set(val):
+    return {k: [r["id"] for r in v] for k, v in val.items()}
+
+
 def test_the_share_scales_rusentiment_rows_and_keeps_tweets_and_validation():
     full, val_full = sentiment_splits(13)
     n_rus = len(rusentiment_ids(full))
@@ -20,7 +24,7 @@ def test_the_share_scales_rusentiment_rows_and_keeps_tweets_and_validation():
         rows, val = sentiment_splits(13, share)
         assert len(rusentiment_ids(rows)) == expected
         assert [r["id"] for r in rows if r["domain"] != "vk_posts"] == tweets
-        assert {k: [r["id"] for r in v] for k, v in val.items()} == {k: [r["id"] for r in v] for k, v in val_full.items()}
+        assert ids_by_set(val) == ids_by_set(val_full)
     half = rusentiment_ids(sentiment_splits(13, 0.5)[0])
     assert len(set(half)) == len(half) and set(half) <= set(rusentiment_ids(full))
 
