@@ -58,6 +58,8 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
               help='Text prefix the encoder reads before every text (default "query: ", as e5 was trained; "" for none).')
 @click.option("--rusentiment-share", type=click.FloatRange(min=0), default=None,
               help="RuSentiment rows in the sentiment stage as a multiple of all of them (default 1; 0: tweets only).")
+@click.option("--brand-swap/--no-brand-swap", default=None,
+              help="Training tweets name random companies of their domain (default off; see classifiers/brands.py).")
 @click.option("--multitask-epochs", type=float, default=None)
 @click.option("--sentiment-minutes", type=float, default=None, help="Wall-clock budget of the sentiment stage (default 90).")
 @click.option("--multitask-minutes", type=float, default=None, help="Wall-clock budget of the multi-task stage (default 45).")
@@ -72,7 +74,7 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
               help="Skip conversion and the sentiment stage; run the multi-task stage from this checkpoint "
                    "(e.g. classifiers/models/default, to fold in corrections quickly).")
 def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_epochs, sentiment_lr, prefix,
-              rusentiment_share, multitask_epochs, sentiment_minutes, multitask_minutes, topics_minutes, promote, force, fresh, topics_stage, from_checkpoint):
+              rusentiment_share, brand_swap, multitask_epochs, sentiment_minutes, multitask_minutes, topics_minutes, promote, force, fresh, topics_stage, from_checkpoint):
     """Convert e5, fine-tune (sentiment, then sentiment + logistics topics), tune thresholds, gate, promote."""
     from .pipeline import TrainPlan, clear_stages, run_training
 
@@ -100,6 +102,8 @@ def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_
         plan.sentiment.lr = sentiment_lr
     if rusentiment_share is not None:
         plan.rusentiment_share = rusentiment_share
+    if brand_swap is not None:
+        plan.brand_swap = brand_swap
     if multitask_epochs is not None:
         plan.multitask.epochs = multitask_epochs
     if sentiment_minutes is not None:

@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from . import data as D
+from .brands import brand_swapped
 from .checkpoint import DEFAULT_PREFIX, read_otklik_config
 from .metrics import f1_pos_neg, macro_f1, multilabel_report, tuned_thresholds
 from .taxonomy import SENTIMENTS, load_taxonomy
@@ -68,6 +69,7 @@ class TrainPlan:
     topics_stage: bool = False
     prefix: str = DEFAULT_PREFIX  # read before every text; stored in the checkpoint's config (stage 1 sets it)
     rusentiment_share: float = 1.0  # RuSentiment rows in stage 1 as a multiple of all of them (an ablation knob)
+    brand_swap: bool = False  # training tweets name random companies of their domain (`brands.py`)
     # weight-space interpolation towards the sentiment-stage model (`interpolate.py`); α chosen on validation
     interpolate_alphas: tuple[float, ...] = (0.0, 0.2, 0.35, 0.5)
 
@@ -104,11 +106,12 @@ def _log_to(path: Path) -> Callable[[str], None]:
 # --------------------------------------------------------------------------- data splits
 
 
-def sentiment_splits(seed: int = SEED, rusentiment_share: float = 1.0):
+def sentiment_splits(seed: int = SEED, rusentiment_share: float = 1.0, brand_swap: bool = False):
     """(train_rows, validation_sets) for stage 1; validation is carved from the train splits only.
 
     `rusentiment_share` scales the RuSentiment training rows (0: tweets only, 0.5: a random half, 2: each twice);
-    the validation sets do not depend on it.
+    `brand_swap` replaces the company names of the training tweets with random ones of their domain. The validation
+    sets depend on neither.
     """
     tweets = D.load_tweets("train")
     tw_train, tw_val = D.stratified_split(tweets, VAL_FRAC_TWEETS, seed)
@@ -120,6 +123,8 @@ def sentiment_splits(seed: int = SEED, rusentiment_share: float = 1.0):
         "telecom": [r for r in tw_val if r["domain"] == "telecom"],
         "rusentiment": rus_val,
     }
+    if brand_swap:
+        tw_train = brand_swapped(tw_train, seed)
     return tw_train + scaled_rows(rus_train, rusentiment_share, seed), val
 
 
@@ -271,9 +276,10 @@ def run_sentiment_stage(plan: TrainPlan, base: Path, log) -> Path:
     tax = load_taxonomy()
     model, tok = build_model(base, tax.codes, version="stage-sentiment", taxonomy_version=tax.version,
                              prefix=plan.prefix)
-    train_rows, val = sentiment_splits(plan.seed, plan.rusentiment_share)
+    train_rows, val = sentiment_splits(plan.seed, plan.rusentiment_share, plan.brand_swap)
     sizes = ", ".join(f"{k}: {len(v)}" for k, v in val.items())
-    log(f"stage sentiment (RuSentiment share {plan.rusentiment_share}): {len(train_rows)} train rows, "
+    log(f"stage sentiment (RuSentiment share {plan.rusentiment_share}, brand swap {plan.brand_swap}): "
+        f"{len(train_rows)} train rows, "
         f"validation {{{sizes}}}")
     ev = make_sentiment_eval(tok, val, plan.device, plan.sentiment.max_length)
     return train_stage(model, tok, train_rows, plan.sentiment, out, evaluate=ev, device=plan.device, log=log)
@@ -328,7 +334,7 @@ def run_multitask_stage(plan: TrainPlan, start: Path, log, anchor: Path | None =
     tax = load_taxonomy()
     codes = tax.codes
     log_train, log_val = logistics_splits(codes, plan.seed)
-    sent_train, sent_val = sentiment_splits(plan.seed)
+    sent_train, sent_val = sentiment_splits(plan.seed, brand_swap=plan.brand_swap)
     if not (out / "DONE").exists():
         model, tok = build_model(start, codes, version="stage-multitask", taxonomy_version=tax.version,
                                  prefix=checkpoint_prefix(start))
@@ -354,7 +360,7 @@ def run_topics_stage(plan: TrainPlan, start: Path, log, anchor: Path | None = No
     tax = load_taxonomy()
     codes = tax.codes
     log_train, log_val = logistics_splits(codes, plan.seed)
-    sent_train, sent_val = sentiment_splits(plan.seed)
+    sent_train, sent_val = sentiment_splits(plan.seed, brand_swap=plan.brand_swap)
     if not (out / "DONE").exists():
         model, tok = build_model(start, codes, version="stage-topics", taxonomy_version=tax.version,
                                  prefix=checkpoint_prefix(start))
