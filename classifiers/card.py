@@ -38,7 +38,9 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
         lines += [
             f"* A {layers}-layer student (layers {cfg.get('otklik_student_layers')} of the 12-layer teacher "
             f"`{cfg.get('otklik_student_of')}`), distilled on the teacher's soft outputs + gold labels over training "
-            "texts, exported to ONNX with ONNX Runtime's BERT fusions and int8 dynamic quantisation (`model.onnx`).",
+            "texts, exported to ONNX with ONNX Runtime's BERT fusions and int8 quantisation: per-channel weight "
+            "scales, activation scales fixed on training texts (`model.onnx`; a text scores the same alone and in "
+            "any batch).",
             "* Served by `classifiers.model.OnnxClassifier` (`otklik classify --fast`); same outputs as the teacher; "
             "its own per-topic thresholds tuned on the logistics validation split of train.",
         ]

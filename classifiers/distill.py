@@ -109,6 +109,8 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True, max_drif
         quantize_dynamic(str(fused), str(final), weight_type=QuantType.QInt8, per_channel=True,
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         fused.unlink()
+        freeze_scales(final, tokenizer, read_otklik_config(model.config)[4],
+                      max_length=min(128, model.config.max_position_embeddings))
     else:
         fused.rename(final)
     # check against PyTorch on a padded batch of another shape
@@ -123,6 +125,33 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True, max_drif
     if err > (max_drift if quantize else 1e-3):
         raise RuntimeError(f"ONNX export disagrees with PyTorch (max |Δlogit| = {err:.4f})")
     return final
+
+
+def calibration_texts(n: int = 2000, seed: int = 13) -> list[str]:
+    """A seeded sample of the distillation texts (training splits only) for measuring activation ranges."""
+    rows = transfer_rows(seed)
+    return [r["text"] for r in random.Random(seed).sample(rows, min(n, len(rows)))]
+
+
+def freeze_scales(onnx_path: str | Path, tokenizer, prefix: str, texts: list[str] | None = None,
+                  batch_size: int = 64, max_length: int = 128) -> Path:
+    """Rewrite the int8 graph at `onnx_path` with fixed activation scales (`onnx_scales.py`), in place."""
+    import onnx
+
+    from .onnx_scales import calibrate_ranges, freeze_activation_scales, fuse_integer_matmuls
+
+    texts = calibration_texts() if texts is None else texts
+
+    def feeds():
+        for start in range(0, len(texts), batch_size):
+            enc = tokenizer([prefix + t for t in texts[start : start + batch_size]], padding=True, truncation=True,
+                            max_length=max_length, return_tensors="np")
+            yield {k: enc[k].astype(np.int64) for k in ("input_ids", "attention_mask")}
+
+    model = onnx.load(str(onnx_path))
+    frozen = fuse_integer_matmuls(freeze_activation_scales(model, calibrate_ranges(model, feeds())))
+    onnx.save(frozen, str(onnx_path))
+    return Path(onnx_path)
 
 
 def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift: float = 0.5) -> Path:

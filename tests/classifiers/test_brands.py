@@ -29,7 +29,8 @@ def test_words_that_only_contain_a_name_and_other_domains_are_left_alone():
 def test_brand_swap_changes_training_tweets_only_and_is_seeded():
     plain, val_plain = sentiment_splits(13)
     swapped, val_swapped = sentiment_splits(13, brand_swap=True)
-    assert {k: [r["id"] for r in v] for k, v in val_plain.items()} == {k: [r["id"] for r in v] for k, v in val_swapped.items()}
+    ids = {k: [r["id"] for r in v] for k, v in val_plain.items()}
+    assert ids == {k: [r["id"] for r in v] for k, v in val_swapped.items()}
     assert [r["id"] for r in plain] == [r["id"] for r in swapped]
     assert [r["sentiment"] for r in plain] == [r["sentiment"] for r in swapped]
     changed = [(a, b) for a, b in zip(plain, swapped) if a["text"] != b["text"]]

@@ -1,0 +1,103 @@
+"""Fixed int8 activation scales: the `--fast` student's scores do not depend on the texts that share its batch."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper
+
+from classifiers.onnx_scales import (calibrate_ranges, dynamic_nodes, freeze_activation_scales, fuse_integer_matmuls,
+                                     has_frozen_scales, uint8_scale)
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_batch_independence import LONG, TEXTS  # noqa: E402
+
+FAST = Path(__file__).resolve().parents[2] / "classifiers" / "models" / "fast"
+
+
+def run(model, x: np.ndarray) -> np.ndarray:
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x})[0]
+
+
+def quantize_roundtrip_graph():
+    """x → DynamicQuantizeLinear → DequantizeLinear: what int8 makes of each value."""
+    nodes = [helper.make_node("DynamicQuantizeLinear", ["x"], ["q", "q_scale", "q_zero"], name="dq"),
+             helper.make_node("DequantizeLinear", ["q", "q_scale", "q_zero"], ["y"], name="back")]
+    graph = helper.make_graph(nodes, "roundtrip", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 4])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_dynamic_scales_tie_a_row_to_its_batch_and_frozen_ones_do_not():
+    model = quantize_roundtrip_graph()
+    row = np.array([[0.11, -0.52, 0.93, 0.37]], dtype=np.float32)
+    loud = np.array([[40.0, -25.0, 3.0, 0.0]], dtype=np.float32)
+    alone, crowded = run(model, row)[0], run(model, np.vstack([row, loud]))[0]
+    assert np.abs(alone - crowded).max() > 0.05  # the bug: a loud batch mate coarsens this row's int8 grid
+
+    calibration = [{"x": np.vstack([row, loud])}, {"x": -row}]
+    ranges = calibrate_ranges(model, calibration)
+    assert ranges == {"x": (-25.0, 40.0)}
+    frozen = freeze_activation_scales(model, ranges)
+    assert not dynamic_nodes(frozen)
+    assert np.array_equal(run(frozen, row)[0], run(frozen, np.vstack([row, loud]))[0])
+    # at the range of the batch it was calibrated on, the frozen graph reproduces the dynamic one exactly
+    batch = np.vstack([row, loud])
+    assert np.array_equal(run(frozen, batch), run(model, batch))
+    # outside the calibrated range a value saturates instead of moving the scale
+    top = run(frozen, np.array([[100.0, 0, 0, 0]], dtype=np.float32))[0, 0]
+    assert abs(top - 40.0) <= uint8_scale(-25.0, 40.0)[0]
+
+
+def test_uint8_scale_keeps_zero_exact():
+    scale, zero = uint8_scale(-1.0, 3.0)
+    assert np.isclose(scale, 4.0 / 255) and zero == 64
+    assert uint8_scale(0.5, 2.0) == (2.0 / 255, 0)  # 0 is always inside the range, as in DynamicQuantizeLinear
+    assert uint8_scale(0.0, 0.0) == (1.0, 0)
+
+
+def test_tiny_int8_export_has_fixed_fused_scales_and_matches_the_unfused_graph(tiny_trained, tmp_path):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from classifiers.distill import export_onnx, freeze_scales
+
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_trained).eval()
+    tok = AutoTokenizer.from_pretrained(tiny_trained)
+    export_onnx(model, tok, tmp_path / "fp32", quantize=False)
+    dynamic = tmp_path / "dynamic.onnx"
+    quantize_dynamic(str(tmp_path / "fp32" / "model.onnx"), str(dynamic), weight_type=QuantType.QInt8, per_channel=True,
+                     extra_options={"DefaultTensorType": TensorProto.FLOAT})
+    texts = ["Курьер опоздал на три часа", "Спасибо!", "Где посылка?", "Коробка мятая, товар цел"] * 3
+    frozen_unfused = freeze_activation_scales(onnx.load(str(dynamic)), calibrate_ranges(onnx.load(str(dynamic)), [
+        {k: v.astype(np.int64) for k, v in tok(["query: " + t for t in texts], padding=True,
+                                               return_tensors="np").items() if k in ("input_ids", "attention_mask")}]))
+    freeze_scales(dynamic, tok, "query: ", texts)
+    fused = onnx.load(str(dynamic))
+    assert has_frozen_scales(dynamic)
+    ops = [n.op_type for n in fused.graph.node]
+    assert "MatMulInteger" not in ops and "MatMulIntegerToFloat" in ops
+    enc = tok(["query: " + t for t in TEXTS], padding=True, return_tensors="np")
+    feed = {"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": enc["attention_mask"].astype(np.int64)}
+    got = [ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feed)[0]
+           for m in (frozen_unfused, fused)]
+    assert np.allclose(got[0], got[1], atol=1e-4)
+
+
+def test_the_shipped_fast_student_scores_a_text_the_same_alone_and_in_any_batch():
+    from classifiers.model import OnnxClassifier
+
+    assert has_frozen_scales(FAST / "model.onnx")
+    clf = OnnxClassifier(FAST, device="cpu")
+    alone = np.stack([clf.logits([t])[0] for t in TEXTS])
+    for other in (clf.logits(TEXTS), clf.logits([LONG, *TEXTS, LONG])[1:-1],
+                  clf.logits([*TEXTS * 9, "а", "б", "в"])[: len(TEXTS)], clf.logits(list(reversed(TEXTS)))[::-1],
+                  clf.logits([*TEXTS, "ЖЖЖЖ!!!!!!!!!!!!!! 99999999999999 😡😡😡😡😡😡😡"])[: len(TEXTS)]):
+        assert np.array_equal(alone, other)
+    labels = [(p.sentiment, p.topics) for p in clf.predict(TEXTS)]
+    assert labels == [(p.sentiment, p.topics) for p in (clf.predict([t])[0] for t in TEXTS)]
