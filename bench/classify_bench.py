@@ -53,6 +53,8 @@ def main(argv=None):
     ap.add_argument("--precisions", default="auto,fp32",
                     help="our path's precisions to measure: auto (bf16 on CPUs with native bf16), fp32, bf16")
     ap.add_argument("--pipeline-batch-sizes", default="1,64")
+    ap.add_argument("--baseline-max-tokens", type=int, default=None,
+                    help="also time the fast path with this CPU batch budget (the old default: 4096)")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
 
@@ -80,6 +82,14 @@ def main(argv=None):
         for name, texts in (("short", short), ("long", long)):
             res["results"][f"fast_{name}"] = timed(fast.predict, texts)
             print(name, "fast", res["results"][f"fast_{name}"], flush=True)
+        if args.baseline_max_tokens:  # the batch budget against its previous value, same run, same model
+            budget, fast.max_tokens = fast.max_tokens, args.baseline_max_tokens
+            for name, texts in (("short", short), ("long", long)):
+                key = f"fast_max_tokens_{args.baseline_max_tokens}_{name}"
+                res["results"][key] = timed(fast.predict, texts)
+                print(name, f"fast, max_tokens {args.baseline_max_tokens}", res["results"][key], flush=True)
+            fast.max_tokens = budget
+            res["fast_max_tokens"] = budget
         if fast.topic_tfidf is not None or fast.sentiment_tfidf is not None:  # what the TF-IDF mixtures cost
             fast.topic_tfidf = fast.sentiment_tfidf = None
             res["results"]["fast_without_mixtures_short"] = timed(fast.predict, short)

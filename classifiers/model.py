@@ -29,6 +29,12 @@ from .types import Prediction
 
 
 PAD_MULTIPLE = 16
+# Tokens per CPU batch (rows × padded length). Batch shapes depend on the padded length alone (so that a text's
+# scores do not depend on its batch mates), so a lone long text runs with filler rows up to this budget: at 4,096
+# the filler rows of the few long texts took a third of the student's time on short texts; 512 loses nothing on
+# the short ones (bench/classify_bench.py, docs/classifier.md).
+CPU_MAX_TOKENS = 512
+GPU_MAX_TOKENS = 65536
 
 
 def padded_length(n_tokens: int, multiple: int = PAD_MULTIPLE) -> int:
@@ -193,7 +199,7 @@ class TransformerClassifier(_Base):
         self.model = model
         gpu = self.device.type == "cuda"
         self._init_common(path, model.config, tokenizer, batch_size or (256 if gpu else 64),
-                          max_tokens or (65536 if gpu else 4096))
+                          max_tokens or (GPU_MAX_TOKENS if gpu else CPU_MAX_TOKENS))
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         import torch
@@ -225,7 +231,9 @@ class OnnxClassifier(_Base):
         self._inputs = {i.name for i in self.session.get_inputs()}
         config = AutoConfig.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
-        self._init_common(path, config, tokenizer, batch_size or 64, max_tokens or 4096)
+        gpu = self.session.get_providers()[0] == "CUDAExecutionProvider"
+        self._init_common(path, config, tokenizer, batch_size or 64,
+                          max_tokens or (GPU_MAX_TOKENS if gpu else CPU_MAX_TOKENS))
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask}
