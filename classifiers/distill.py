@@ -135,6 +135,14 @@ def calibration_texts(n: int = 2000, seed: int = 13) -> list[str]:
     return [r["text"] for r in random.Random(seed).sample(rows, min(n, len(rows)))]
 
 
+def calibration_feeds(tokenizer, prefix: str, texts: list[str], batch_size: int = 64, max_length: int = 128):
+    """ONNX inputs (`input_ids`, `attention_mask`, int64) for `texts` read with `prefix`, `batch_size` at a time."""
+    for start in range(0, len(texts), batch_size):
+        enc = tokenizer([prefix + t for t in texts[start : start + batch_size]], padding=True, truncation=True,
+                        max_length=max_length, return_tensors="np")
+        yield {k: enc[k].astype(np.int64) for k in ("input_ids", "attention_mask")}
+
+
 def freeze_scales(onnx_path: str | Path, tokenizer, prefix: str, texts: list[str] | None = None,
                   batch_size: int = 64, max_length: int = 128) -> Path:
     """Rewrite the int8 graph at `onnx_path` with fixed activation scales (`onnx_scales.py`), in place."""
@@ -143,15 +151,9 @@ def freeze_scales(onnx_path: str | Path, tokenizer, prefix: str, texts: list[str
     from .onnx_scales import calibrate_ranges, freeze_activation_scales, fuse_integer_matmuls
 
     texts = calibration_texts() if texts is None else texts
-
-    def feeds():
-        for start in range(0, len(texts), batch_size):
-            enc = tokenizer([prefix + t for t in texts[start : start + batch_size]], padding=True, truncation=True,
-                            max_length=max_length, return_tensors="np")
-            yield {k: enc[k].astype(np.int64) for k in ("input_ids", "attention_mask")}
-
+    feeds = calibration_feeds(tokenizer, prefix, texts, batch_size, max_length)
     model = onnx.load(str(onnx_path))
-    frozen = fuse_integer_matmuls(freeze_activation_scales(model, calibrate_ranges(model, feeds())))
+    frozen = fuse_integer_matmuls(freeze_activation_scales(model, calibrate_ranges(model, feeds)))
     onnx.save(frozen, str(onnx_path))
     return Path(onnx_path)
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 DYNAMIC_OP = "DynamicQuantizeLinear"
-FROZEN_MARK = "otklik_frozen_activation_scales"
 
 
 def dynamic_nodes(model) -> list:
@@ -80,7 +79,6 @@ def freeze_activation_scales(model, ranges: dict[str, tuple[float, float]]):
         nodes.append(helper.make_node("QuantizeLinear", [x, y_scale, y_zero], [y], name=f"{node.name}_frozen"))
     del out.graph.node[:]
     out.graph.node.extend(nodes)
-    helper.set_model_props(out, {**{p.key: p.value for p in out.metadata_props}, FROZEN_MARK: "1"})
     onnx.checker.check_model(out)
     return out
 

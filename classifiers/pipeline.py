@@ -279,8 +279,7 @@ def run_sentiment_stage(plan: TrainPlan, base: Path, log) -> Path:
     train_rows, val = sentiment_splits(plan.seed, plan.rusentiment_share, plan.brand_swap)
     sizes = ", ".join(f"{k}: {len(v)}" for k, v in val.items())
     log(f"stage sentiment (RuSentiment share {plan.rusentiment_share}, brand swap {plan.brand_swap}): "
-        f"{len(train_rows)} train rows, "
-        f"validation {{{sizes}}}")
+        f"{len(train_rows)} train rows, validation {{{sizes}}}")
     ev = make_sentiment_eval(tok, val, plan.device, plan.sentiment.max_length)
     return train_stage(model, tok, train_rows, plan.sentiment, out, evaluate=ev, device=plan.device, log=log)
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import random
 import re
+import sys
+from pathlib import Path
 
 from classifiers.brands import BRANDS, brand_swapped, swap_brands
 from classifiers.pipeline import sentiment_splits
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_rusentiment_share import ids_by_set  # noqa: E402
 
 
 def test_every_spelling_of_a_company_is_replaced_by_a_company_of_the_same_domain():
@@ -29,8 +34,7 @@ def test_words_that_only_contain_a_name_and_other_domains_are_left_alone():
 def test_brand_swap_changes_training_tweets_only_and_is_seeded():
     plain, val_plain = sentiment_splits(13)
     swapped, val_swapped = sentiment_splits(13, brand_swap=True)
-    ids = {k: [r["id"] for r in v] for k, v in val_plain.items()}
-    assert ids == {k: [r["id"] for r in v] for k, v in val_swapped.items()}
+    assert ids_by_set(val_plain) == ids_by_set(val_swapped)
     assert [r["id"] for r in plain] == [r["id"] for r in swapped]
     assert [r["sentiment"] for r in plain] == [r["sentiment"] for r in swapped]
     changed = [(a, b) for a, b in zip(plain, swapped) if a["text"] != b["text"]]

@@ -65,7 +65,7 @@ def test_tiny_int8_export_has_fixed_fused_scales_and_matches_the_unfused_graph(t
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from classifiers.distill import export_onnx, freeze_scales
+    from classifiers.distill import calibration_feeds, export_onnx, freeze_scales
 
     model = AutoModelForSequenceClassification.from_pretrained(tiny_trained).eval()
     tok = AutoTokenizer.from_pretrained(tiny_trained)
@@ -74,9 +74,9 @@ def test_tiny_int8_export_has_fixed_fused_scales_and_matches_the_unfused_graph(t
     quantize_dynamic(str(tmp_path / "fp32" / "model.onnx"), str(dynamic), weight_type=QuantType.QInt8, per_channel=True,
                      extra_options={"DefaultTensorType": TensorProto.FLOAT})
     texts = ["Курьер опоздал на три часа", "Спасибо!", "Где посылка?", "Коробка мятая, товар цел"] * 3
-    frozen_unfused = freeze_activation_scales(onnx.load(str(dynamic)), calibrate_ranges(onnx.load(str(dynamic)), [
-        {k: v.astype(np.int64) for k, v in tok(["query: " + t for t in texts], padding=True,
-                                               return_tensors="np").items() if k in ("input_ids", "attention_mask")}]))
+    unfused = onnx.load(str(dynamic))
+    ranges = calibrate_ranges(unfused, calibration_feeds(tok, "query: ", texts))
+    frozen_unfused = freeze_activation_scales(unfused, ranges)
     freeze_scales(dynamic, tok, "query: ", texts)
     fused = onnx.load(str(dynamic))
     assert has_frozen_scales(dynamic)
