@@ -2,6 +2,7 @@
 
     python bench/classify_bench.py [--model DIR] [--fast-model DIR] [--device cpu|cuda] [--short 10000] [--long 1000]
                                    [--pipeline-short 1000] [--pipeline-long 200] [--json-out FILE]
+                                   [--baseline-max-tokens N] [--baseline-fixed-shapes] [--rounds N]
 
 Texts: short = SentiRuEval tweets + RuSentiment posts (test splits, cycled to --short), long = SentiRuEval-2015
 aspect reviews (cycled to --long), read from the shared data folder at run time. Both paths see the same
@@ -40,6 +41,24 @@ def timed(fn, texts, warm=32):
     return {"texts": len(texts), "seconds": round(dt, 3), "texts_per_s": round(len(texts) / dt, 1)}
 
 
+def time_variant(clf, texts, **attrs):
+    """`timed(clf.predict)` on the short and long texts with `attrs` set on `clf`; the attributes are put back."""
+    saved = {k: getattr(clf, k) for k in attrs}
+    for k, v in attrs.items():
+        setattr(clf, k, v)
+    try:
+        return [timed(clf.predict, xs) for xs in texts]
+    finally:
+        for k, v in saved.items():
+            setattr(clf, k, v)
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median texts/s, plus every round's texts/s."""
+    best = sorted(runs, key=lambda r: r["texts_per_s"])[len(runs) // 2]
+    return {**best, "rounds_texts_per_s": [r["texts_per_s"] for r in runs]}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(DEFAULT_MODEL_DIR))
@@ -55,13 +74,17 @@ def main(argv=None):
     ap.add_argument("--pipeline-batch-sizes", default="1,64")
     ap.add_argument("--baseline-max-tokens", type=int, default=None,
                     help="also time the fast path with this CPU batch budget (the old default: 4096)")
+    ap.add_argument("--baseline-fixed-shapes", action="store_true",
+                    help="also time the fast path with the fixed batch shapes and 512-token budget it used before")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="time the fast path and its baselines this many times, alternating; report the median")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
 
     import torch
     from transformers import pipeline
 
-    from classifiers.model import load_checkpoint
+    from classifiers.model import CPU_MAX_TOKENS, load_checkpoint
 
     threads = int(os.environ.get("OTKLIK_THREADS", 0) or 0) or os.cpu_count()
     torch.set_num_threads(threads)
@@ -79,17 +102,20 @@ def main(argv=None):
     if Path(args.fast_model, "config.json").exists():
         fast = load_checkpoint(args.fast_model, device="onnx" if args.device == "cpu" else args.device)
         res["fast_model_version"] = fast.version
-        for name, texts in (("short", short), ("long", long)):
-            res["results"][f"fast_{name}"] = timed(fast.predict, texts)
-            print(name, "fast", res["results"][f"fast_{name}"], flush=True)
-        if args.baseline_max_tokens:  # the batch budget against its previous value, same run, same model
-            budget, fast.max_tokens = fast.max_tokens, args.baseline_max_tokens
-            for name, texts in (("short", short), ("long", long)):
-                key = f"fast_max_tokens_{args.baseline_max_tokens}_{name}"
-                res["results"][key] = timed(fast.predict, texts)
-                print(name, f"fast, max_tokens {args.baseline_max_tokens}", res["results"][key], flush=True)
-            fast.max_tokens = budget
-            res["fast_max_tokens"] = budget
+        variants = {"fast": {}}  # the shipped settings, then baselines timed in the same run, rounds alternating
+        if args.baseline_max_tokens:
+            variants[f"fast_max_tokens_{args.baseline_max_tokens}"] = {"max_tokens": args.baseline_max_tokens}
+        if args.baseline_fixed_shapes:
+            variants["fast_fixed_shapes"] = {"shape_sensitive": True, "max_tokens": CPU_MAX_TOKENS}
+        runs = {f"{key}_{name}": [] for key in variants for name in ("short", "long")}
+        for _ in range(args.rounds):
+            for key, attrs in variants.items():
+                for name, run in zip(("short", "long"), time_variant(fast, (short, long), **attrs)):
+                    runs[f"{key}_{name}"].append(run)
+        for key, rounds in runs.items():
+            res["results"][key] = median_run(rounds)
+            print(key, res["results"][key], flush=True)
+        res["fast_max_tokens"], res["fast_shape_sensitive"] = fast.max_tokens, fast.shape_sensitive
         if fast.topic_tfidf is not None or fast.sentiment_tfidf is not None:  # what the TF-IDF mixtures cost
             fast.topic_tfidf = fast.sentiment_tfidf = None
             res["results"]["fast_without_mixtures_short"] = timed(fast.predict, short)

@@ -10,6 +10,7 @@ import pytest
 from classifiers.model import PAD_MULTIPLE, TransformerClassifier, padded_length
 
 DEFAULT = Path(__file__).resolve().parents[2] / "classifiers" / "models" / "default"
+FAST = DEFAULT.parent / "fast"
 
 TEXTS = [
     "Посылку привезли вовремя, но коробка мятая",
@@ -55,3 +56,20 @@ def test_tiny_model_batches_have_fixed_shapes(tiny_trained):
     clf._forward = spy
     clf.logits(["коротко", "ещё короче", "x " * 40])
     assert shapes and all(rows == clf.rows_for(length) for rows, length in shapes)
+
+
+def test_dense_batches_cover_every_text_once_within_their_budget():
+    from classifiers.model import OnnxClassifier
+
+    clf = OnnxClassifier(FAST, device="cpu", batch_size=8, max_tokens=100)
+    clf.shape_sensitive = False  # what the load-time probe decides on CPUs where it holds (test_onnx_scales.py)
+    lengths = [3, 40, 7, 7, 12, 99, 1, 30, 30, 30, 5, 18, 2, 60, 9, 9, 9, 9, 9, 9, 9, 9, 9, 11]
+    seen = []
+    for length, rows, sel in clf.batches(lengths):
+        assert rows == len(sel) <= 8  # no filler rows
+        assert length == max(lengths[i] for i in sel)  # padded to the batch's longest text, no further
+        assert rows * length <= 100 or rows == 1
+        seen += sel
+    assert sorted(seen) == list(range(len(lengths)))
+    assert clf.logits([]).shape == (0, clf.config.num_labels)
+

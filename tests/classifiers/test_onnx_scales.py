@@ -101,3 +101,27 @@ def test_the_shipped_fast_student_scores_a_text_the_same_alone_and_in_any_batch(
         assert np.array_equal(alone, other)
     labels = [(p.sentiment, p.topics) for p in clf.predict(TEXTS)]
     assert labels == [(p.sentiment, p.topics) for p in (clf.predict([t])[0] for t in TEXTS)]
+
+
+def test_the_shipped_student_uses_dense_batches_exactly_where_a_row_ignores_its_batch_shape():
+    """Dense batches (no filler rows, padded to the batch's longest text) need this; the load-time probe decides."""
+    from classifiers.model import OnnxClassifier
+
+    clf = OnnxClassifier(FAST, device="cpu")
+    ids = clf.encode([*TEXTS, LONG])
+    own = [clf._forward(*clf.pad([s], len(s), 1))[0] for s in ids[: len(TEXTS)]]
+    longest = max(len(s) for s in ids)
+    same = [np.array_equal(clf._forward(*clf.pad(ids, length, rows))[i], row)
+            for length in (len(ids[-1]), longest + 1, longest + 37) for rows in (len(ids), len(ids) + 5)
+            for i, row in enumerate(own)]
+    assert clf.shape_sensitive == (not all(same))
+    assert all(same)  # x86 ONNX Runtime, int8 with fixed scales: measured bit-identical
+
+
+def test_the_shape_probe_notices_a_runtime_whose_rows_depend_on_the_batch():
+    from classifiers.model import OnnxClassifier
+
+    clf = OnnxClassifier(FAST, device="cpu")
+    exact = clf._forward
+    clf._forward = lambda ids, mask: exact(ids, mask) + 1e-6 * ids.shape[1]  # a length-dependent rounding error
+    assert not clf.shape_independent()
