@@ -24,6 +24,7 @@ import torch
 
 from .checkpoint import read_otklik_config
 from .registry import DEFAULT_MODEL_DIR, FAST_MODEL_DIR
+from .schedule import LinearSchedule
 from .train import (_param_groups, configure_threads, encode_rows, pad_batch, predict_logits, set_seed,
                     StageConfig, autocast_dtype, bucketed_batches)
 
@@ -214,16 +215,17 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     lengths = [len(s) for s in enc.ids]
     steps_per_epoch = math.ceil(len(lengths) / cfg.batch_size)
     total = int(epochs * steps_per_epoch)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (0.05 * total)) * max(0.0, (total - s) / total))
+    schedule = LinearSchedule(total, int(cfg.warmup * total))  # its end follows the time budget (schedule.py)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     amp = autocast_dtype(dev, "auto")
     T, ns = 2.0, len(sentiments)
     echo(f"student: layers {keep} of the teacher, {total} steps")
     step, t0, deadline = 0, time.time(), time.time() + max_minutes * 60
     tl = torch.from_numpy(t_logits)
     ep = 0
-    while step < total and time.time() < deadline:
+    while step < schedule.total and time.time() < deadline:
         for sel in bucketed_batches(lengths, cfg.batch_size, random.Random(seed + ep)):
-            if step >= total or time.time() > deadline:
+            if step >= schedule.total or time.time() > deadline:
                 break
             x, m = pad_batch([enc.ids[i] for i in sel], tok.pad_token_id)
             with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
@@ -243,8 +245,9 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
             opt.zero_grad(set_to_none=True)
             sched.step()
             step += 1
+            schedule.fit_budget(step, step / (time.time() - t0), deadline - time.time())
             if step % 100 == 0:
-                echo(f"  distill step {step}/{total} loss {float(loss.detach()):.4f} ({step / (time.time() - t0):.2f} steps/s)")
+                echo(f"  distill step {step}/{schedule.total} loss {float(loss.detach()):.4f} ({step / (time.time() - t0):.2f} steps/s)")
         ep += 1
     student.eval()
     from .pipeline import logistics_splits, tune_thresholds

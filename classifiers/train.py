@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from .checkpoint import DEFAULT_PREFIX, read_otklik_config, set_otklik_config
+from .schedule import LinearSchedule
 from .taxonomy import SENTIMENTS
 
 
@@ -324,14 +325,8 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
         + (f", topic pos_weight {[round(x, 2) for x in pw.tolist()]}" if pw is not None else ""))
     model.to(dev)
     opt = torch.optim.AdamW(_param_groups(model, cfg), betas=(0.9, 0.98), eps=1e-6)
-    warm = max(1, int(cfg.warmup * total_steps))
-
-    def lr_lambda(step):
-        if step < warm:
-            return (step + 1) / warm
-        return max(0.0, (total_steps - step) / max(1, total_steps - warm))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
+    schedule = LinearSchedule(total_steps, int(cfg.warmup * total_steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     amp = autocast_dtype(dev, cfg.precision)
     scaler = torch.amp.GradScaler("cuda") if (amp == torch.float16 and dev.type == "cuda") else None
     step, best_score, history = 0, -1.0, []
@@ -343,7 +338,7 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
         sched.load_state_dict(state["sched"])
         step, best_score, history = state["step"], state["best_score"], state.get("history", [])
         log(f"[{cfg.name}] resumed at step {step} (best {best_score:.4f})")
-    t0 = time.time()
+    t0, step0 = time.time(), step
     deadline = t0 + cfg.max_minutes * 60 if cfg.max_minutes else None
 
     def save_resume():
@@ -372,12 +367,12 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
     run_loss, run_n, t_last = 0.0, 0, time.time()
     epoch = step // steps_per_epoch
     stop = False
-    while step < total_steps and not stop:
+    while step < schedule.total and not stop:
         rng = random.Random(cfg.seed * 1000 + epoch)
         batches = bucketed_batches(lengths, cfg.batch_size, rng)
         start_in_epoch = step - epoch * steps_per_epoch
         for bi in range(start_in_epoch, len(batches)):
-            if step >= total_steps:
+            if step >= schedule.total:
                 break
             sel = batches[bi]
             x, m = pad_batch([enc.ids[i] for i in sel], pad_id)
@@ -405,15 +400,18 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
             opt.zero_grad(set_to_none=True)
             sched.step()
             step += 1
+            # with a time budget the decay ends where the budget does (the progress line shows the new end)
+            schedule.fit_budget(step, (step - step0) / max(1e-9, time.time() - t0),
+                                deadline - time.time() if deadline else None)
             run_loss += float(loss.detach())
             run_n += 1
             if step % cfg.log_every == 0:
                 dt = time.time() - t_last
-                log(f"[{cfg.name}] step {step}/{total_steps} epoch {epoch} loss {run_loss / run_n:.4f} "
+                log(f"[{cfg.name}] step {step}/{schedule.total} epoch {epoch} loss {run_loss / run_n:.4f} "
                     f"(sent {float(s_l):.3f} topic {float(t_l):.3f}) lr {sched.get_last_lr()[0]:.2e} "
                     f"{cfg.log_every / dt:.2f} steps/s")
                 run_loss, run_n, t_last = 0.0, 0, time.time()
-            if cfg.eval_every and step % cfg.eval_every == 0 and step < total_steps:
+            if cfg.eval_every and step % cfg.eval_every == 0 and step < schedule.total:
                 do_eval()
             if cfg.save_every and step % cfg.save_every == 0:
                 save_resume()
