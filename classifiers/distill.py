@@ -179,10 +179,10 @@ def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift
     return out
 
 
-def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 4,
-                     work_dir: str | Path = "var/train/distill", epochs: float = 6.0, limit: int | None = None,
+def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 6,
+                     work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
-                     max_minutes: float = 25, augment: int = 0, max_drift: float = 0.5) -> Path:
+                     max_minutes: float = 30, augment: int = 0, max_drift: float = 0.7) -> Path:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     configure_threads()
