@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from prefect import flow
 
-from flows.tasks import report_task
+from flows.tasks import report_task, setup
 
 
 def report_window(today: datetime, days: int) -> tuple[datetime, datetime]:
@@ -19,7 +19,6 @@ def report_window(today: datetime, days: int) -> tuple[datetime, datetime]:
 def daily_report_flow(days: int = 7, out_dir: str | None = None) -> dict:
     from django.utils import timezone
 
-    from store.django_setup import setup
     from store.paths import home
 
     setup()

@@ -19,9 +19,9 @@ from flows.tasks import (
     report_task,
     route_task,
     sla_sweep_task,
+    setup,
     sync_sources_task,
 )
-from store.django_setup import setup
 from store.paths import home
 
 # The snapshot covers 9–23 November 2026 (Moscow time); the report spans it, moved like the mentions.

@@ -14,8 +14,13 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from flows.retry import retry_transient
-from store.django_setup import setup
+from store.django_setup import setup as django_setup
 
+
+
+def setup() -> None:
+    """Django for a flow run, with the logging Prefect configured left in place (store.django_setup.setup)."""
+    django_setup(keep_logging=True)
 
 
 def _backoff() -> list[float]:
