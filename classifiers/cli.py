@@ -211,7 +211,7 @@ ensemble_sentiment_cmd = _ensemble_command("ensemble-sentiment", "sentiment")
 @cli.command("export-onnx")
 @click.argument("model_dir", type=click.Path(file_okay=False, exists=True))
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option("--max-drift", type=float, default=0.7, show_default=True,
+@click.option("--max-drift", type=float, default=0.5, show_default=True,
               help="Refuse the export when int8 moves a probe text's logits by more than this.")
 def export_onnx_cmd(model_dir, out_dir, max_drift):
     """Export a whole checkpoint to int8 ONNX (per-channel scales); serve it with --model OUT_DIR."""

@@ -17,7 +17,6 @@ from flows.retry import retry_transient
 from store.django_setup import setup as django_setup
 
 
-
 def setup() -> None:
     """Django for a flow run, with the logging Prefect configured left in place (store.django_setup.setup)."""
     django_setup(keep_logging=True)
