@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import shutil
 import time
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 
 from .checkpoint import read_otklik_config
+from .onnx_cpu import cpu_session
 from .registry import DEFAULT_MODEL_DIR, FAST_MODEL_DIR
 from .schedule import LinearSchedule
 from .train import (_param_groups, configure_threads, encode_rows, pad_batch, predict_logits, set_seed,
@@ -69,8 +71,6 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True, max_drif
 
     The check refuses an int8 export whose logits move by more than `max_drift` on three probe texts.
     """
-    import onnxruntime as ort
-
     class Wrapper(torch.nn.Module):
         def __init__(self, m):
             super().__init__()
@@ -120,7 +120,7 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True, max_drif
                     max_length=min(128, model.config.max_position_embeddings))
     with torch.no_grad():
         ref = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits.numpy()
-    sess = ort.InferenceSession(str(final), providers=["CPUExecutionProvider"])
+    sess = cpu_session(final, threads=os.cpu_count() or 1)  # the graph as `OnnxClassifier` serves it on CPU
     got = sess.run(None, {"input_ids": enc["input_ids"].numpy(), "attention_mask": enc["attention_mask"].numpy()})[0]
     err = float(np.abs(got - ref).max())
     if err > (max_drift if quantize else 1e-3):

@@ -24,6 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from .checkpoint import read_otklik_config
+from .onnx_cpu import cpu_session
 from .sentiment_tfidf import SentimentTfidf
 from .tfidf_linear import JointTfidf
 from .topic_tfidf import TopicTfidf
@@ -261,15 +262,16 @@ class OnnxClassifier(_Base):
         from transformers import AutoConfig, AutoTokenizer
 
         path = Path(path)
-        opts = ort.SessionOptions()
         n = threads or int(os.environ.get("OTKLIK_THREADS", 0) or 0) or (os.cpu_count() or 1)
-        opts.intra_op_num_threads = n
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        providers = ["CPUExecutionProvider"]
         if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
-            providers.insert(0, "CUDAExecutionProvider")
-        self.session = ort.InferenceSession(str(path / onnx_file), opts, providers=providers)
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = n
+            opts.inter_op_num_threads = 1
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            self.session = ort.InferenceSession(str(path / onnx_file), opts,
+                                                providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+        else:  # the fused layer-norm and GELU kernels are slow on CPU (onnx_cpu.py)
+            self.session = cpu_session(path / onnx_file, n)
         self._inputs = {i.name for i in self.session.get_inputs()}
         config = AutoConfig.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
