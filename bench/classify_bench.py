@@ -2,7 +2,8 @@
 
     python bench/classify_bench.py [--model DIR] [--fast-model DIR] [--device cpu|cuda] [--short 10000] [--long 1000]
                                    [--pipeline-short 1000] [--pipeline-long 200] [--json-out FILE]
-                                   [--baseline-max-tokens N] [--baseline-fixed-shapes] [--rounds N]
+                                   [--baseline-max-tokens N] [--baseline-fixed-shapes] [--baseline-fused]
+                                   [--rounds N]
 
 Texts: short = SentiRuEval tweets + RuSentiment posts (test splits, cycled to --short), long = SentiRuEval-2015
 aspect reviews (cycled to --long), read from the shared data folder at run time. Both paths see the same
@@ -76,6 +77,9 @@ def main(argv=None):
                     help="also time the fast path with this CPU batch budget (the old default: 4096)")
     ap.add_argument("--baseline-fixed-shapes", action="store_true",
                     help="also time the fast path with the fixed batch shapes and 512-token budget it used before")
+    ap.add_argument("--baseline-fused", action="store_true",
+                    help="also time the fast path on its graph as stored, with ONNX Runtime's fused layer-norm and "
+                         "GELU kernels (classifiers/onnx_cpu.py)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="time the fast path and its baselines this many times, alternating; report the median")
     ap.add_argument("--json-out")
@@ -85,6 +89,7 @@ def main(argv=None):
     from transformers import pipeline
 
     from classifiers.model import CPU_MAX_TOKENS, load_checkpoint
+    from classifiers.onnx_cpu import cpu_session
 
     threads = int(os.environ.get("OTKLIK_THREADS", 0) or 0) or os.cpu_count()
     torch.set_num_threads(threads)
@@ -107,6 +112,8 @@ def main(argv=None):
             variants[f"fast_max_tokens_{args.baseline_max_tokens}"] = {"max_tokens": args.baseline_max_tokens}
         if args.baseline_fixed_shapes:
             variants["fast_fixed_shapes"] = {"shape_sensitive": True, "max_tokens": CPU_MAX_TOKENS}
+        if args.baseline_fused and args.device == "cpu":
+            variants["fast_fused"] = {"session": cpu_session(Path(args.fast_model, "model.onnx"), threads, split=False)}
         runs = {f"{key}_{name}": [] for key in variants for name in ("short", "long")}
         for _ in range(args.rounds):
             for key, attrs in variants.items():

@@ -76,10 +76,11 @@ def split_slow_fusions(model):
     return out
 
 
-def cpu_session(path: str | Path, threads: int, optimized_path: str | Path | None = None):
+def cpu_session(path: str | Path, threads: int, optimized_path: str | Path | None = None, split: bool = True):
     """An ONNX Runtime CPU session of the graph at `path`, split by `split_slow_fusions`, on `threads` threads.
 
     `optimized_path`: where to write the graph as ONNX Runtime runs it after its own load-time fusions (to inspect).
+    `split=False`: the graph as stored, with ONNX Runtime's own fusions (the baseline of the benchmark).
     """
     import onnx
     import onnxruntime as ort
@@ -90,6 +91,8 @@ def cpu_session(path: str | Path, threads: int, optimized_path: str | Path | Non
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if not split:
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     model = split_slow_fusions(onnx.load(str(path)))
     return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"],
                                 disabled_optimizers=UNDOING_FUSIONS)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 
 from classifiers.onnx_cpu import cpu_session, split_slow_fusions
@@ -49,9 +48,7 @@ def feed(tokenizer_dir: Path, texts) -> dict[str, np.ndarray]:
 
 
 def fused_session(path: Path):
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 2
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    return cpu_session(path, 2, split=False)
 
 
 def test_the_int8_graph_loses_its_slow_fusions_and_its_biases_move_into_the_matmuls(tiny_exports):
@@ -77,11 +74,13 @@ def test_the_split_graph_scores_like_the_fused_one(tiny_exports, tmp_path):
 
 
 def test_onnx_runtime_does_not_fuse_the_split_graph_back_at_load(tiny_exports, tmp_path):
-    optimized = tmp_path / "as_run.onnx"
-    cpu_session(tiny_exports["int8"], 2, optimized_path=optimized)
-    run = ops(onnx.load(str(optimized)))
+    as_run = {split: tmp_path / f"as_run_{split}.onnx" for split in (True, False)}
+    for split, path in as_run.items():
+        cpu_session(tiny_exports["int8"], 2, optimized_path=path, split=split)
+    run, stored = (ops(onnx.load(str(as_run[split]))) for split in (True, False))
     assert run["LayerNormalization"] and not run["SkipLayerNormalization"]
     assert run["Gelu"] and not run["BiasGelu"]
+    assert stored["SkipLayerNormalization"] and stored["BiasGelu"]  # unsplit, ONNX Runtime keeps the fused kernels
 
 
 def test_the_shipped_student_served_split_scores_like_its_fused_file_and_still_ignores_its_batch():
