@@ -33,7 +33,7 @@ def split_slow_fusions(model):
     out.CopyFrom(model)
     graph = out.graph
     producer = {o: n for n in graph.node for o in n.output}
-    uses: dict[str, int] = {}
+    uses: dict[str, int] = {o.name: 1 for o in graph.output}  # a graph output is a use the bias must not change
     for n in graph.node:
         for i in n.input:
             uses[i] = uses.get(i, 0) + 1

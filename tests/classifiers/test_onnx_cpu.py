@@ -83,6 +83,32 @@ def test_onnx_runtime_does_not_fuse_the_split_graph_back_at_load(tiny_exports, t
     assert stored["SkipLayerNormalization"] and stored["BiasGelu"]  # unsplit, ONNX Runtime keeps the fused kernels
 
 
+def skip_layer_norm_graph(opset: int):
+    """y = LayerNorm(x + bias + skip) as one SkipLayerNormalization node, x a graph input (no matmul to fold into)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    weights = [numpy_helper.from_array(rng.normal(size=8).astype(np.float32), name) for name in ("g", "b", "bias")]
+    io = [helper.make_tensor_value_info(name, TensorProto.FLOAT, [None, 8]) for name in ("x", "skip", "y")]
+    node = helper.make_node("SkipLayerNormalization", ["x", "skip", "g", "b", "bias"], ["y"], domain="com.microsoft",
+                            epsilon=1e-12)
+    graph = helper.make_graph([node], "sln", io[:2], io[2:], weights)
+    opsets = [helper.make_opsetid("", opset), helper.make_opsetid("com.microsoft", 1)]
+    return helper.make_model(graph, opset_imports=opsets)
+
+
+def test_a_layer_norm_without_a_matmul_before_it_keeps_its_bias_as_an_add_and_old_opsets_stay_fused(tmp_path):
+    x = {"x": np.random.default_rng(1).normal(size=(5, 8)).astype(np.float32),
+         "skip": np.random.default_rng(2).normal(size=(5, 8)).astype(np.float32)}
+    graph = skip_layer_norm_graph(17)
+    split = split_slow_fusions(graph)
+    assert ops(split) == Counter({"Add": 2, "LayerNormalization": 1})
+    onnx.save(graph, tmp_path / "sln.onnx")
+    fused, plain = (cpu_session(tmp_path / "sln.onnx", 1, split=s).run(None, x)[0] for s in (False, True))
+    assert np.allclose(fused, plain, atol=1e-5)
+    assert ops(split_slow_fusions(skip_layer_norm_graph(13))) == Counter({"SkipLayerNormalization": 1})
+
+
 def test_the_shipped_student_served_split_scores_like_its_fused_file_and_still_ignores_its_batch():
     from classifiers.model import OnnxClassifier
 
