@@ -109,6 +109,7 @@ def mixture_lines(model_dir: Path) -> list[str]:
     """A card line per TF-IDF mixture stored beside the weights (`tfidf_linear.py`)."""
     from .sentiment_tfidf import SentimentTfidf
     from .tfidf_linear import SENTIMENT_FILE, TOPIC_FILE
+    from .topic_fallback import FILE as FALLBACK_FILE, read_min_score
     from .topic_tfidf import TopicTfidf
 
     out = []
@@ -118,6 +119,10 @@ def mixture_lines(model_dir: Path) -> list[str]:
         if mix is not None:
             out.append(f"* {part.capitalize()} scores mixed with a char 2–5-gram TF-IDF + logistic regression "
                        f"(`{file}`, weight {mix.weight:g}, chosen on validation by `otklik {command}`).")
+    min_score = read_min_score(model_dir)
+    if min_score is not None:
+        out.append(f"* A text with no topic above its threshold gets its best topic when that scores ≥ {min_score:g}, "
+                   f"else `other` (`{FALLBACK_FILE}`, chosen on validation by `otklik tune-fallback`).")
     return out
 
 

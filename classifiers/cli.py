@@ -208,6 +208,22 @@ ensemble_topics_cmd = _ensemble_command("ensemble-topics", "topic")
 ensemble_sentiment_cmd = _ensemble_command("ensemble-sentiment", "sentiment")
 
 
+@cli.command("tune-fallback")
+@click.argument("model_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Only print the validation scores; write nothing.")
+def tune_fallback_cmd(model_dir, device, dry_run):
+    """Choose on validation when a text with no topic above threshold gets its best topic instead of `other`.
+
+    Writes MODEL_DIR/topic_fallback.json when that beats always `other` (never reads a test split);
+    `otklik ensemble-topics` runs it too.
+    """
+    from .topic_fallback import tune_fallback
+
+    result = tune_fallback(model_dir, device=device, write=not dry_run, echo=click.echo)
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
 @cli.command("export-onnx")
 @click.argument("model_dir", type=click.Path(file_okay=False, exists=True))
 @click.argument("out_dir", type=click.Path(file_okay=False))
@@ -307,6 +323,7 @@ COMMANDS = [
     promote_cmd,
     ensemble_topics_cmd,
     ensemble_sentiment_cmd,
+    tune_fallback_cmd,
     export_onnx_cmd,
     freeze_scales_cmd,
     distill_cmd,

@@ -163,7 +163,7 @@ def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift
     """The whole checkpoint (all layers) as int8 ONNX: the middle option between the model and the student."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from .tfidf_linear import MIXTURE_FILES
+    from .topic_fallback import SCORE_FILES
 
     src, out = Path(model_dir), Path(out_dir)
     tok = AutoTokenizer.from_pretrained(src)
@@ -173,7 +173,7 @@ def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift
     export_onnx(model, tok, out, max_drift=max_drift)
     model.config.save_pretrained(out)
     tok.save_pretrained(out)
-    for name in MIXTURE_FILES:
+    for name in SCORE_FILES:
         if (src / name).exists():
             shutil.copy2(src / name, out / name)
     return out

@@ -5,7 +5,8 @@
 `p = (1 - w) * p_model + w * p_tfidf` for each weight in `WEIGHTS`, and scores each weight by two-fold
 cross-fitting on the validation split: thresholds tuned on one half (`metrics.best_threshold`) are applied to the
 other. No test split is read. The mixture is written beside the checkpoint (`topic_tfidf.npz`, with thresholds
-tuned on the whole validation split) only if the best weight beats w = 0 by more than one standard error.
+tuned on the whole validation split) only if the best weight beats w = 0 by more than one standard error; then the
+topic fallback (`topic_fallback.py`) is chosen again for the new scores and thresholds.
 
 `sentiment_ensemble(model_dir)` does the same for sentiment: a multinomial TF-IDF model fitted on the stage-1
 training rows (`pipeline.sentiment_splits`) and the authored logistics train split, each weight scored by the mean
@@ -25,6 +26,7 @@ import numpy as np
 from .metrics import f1_pos_neg, multilabel_report, tuned_thresholds
 from .sentiment_tfidf import SentimentTfidf
 from .tfidf_linear import SENTIMENT_FILE
+from .topic_fallback import tune_fallback
 from .topic_tfidf import FILE, TopicTfidf
 
 WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
@@ -82,6 +84,8 @@ def topic_ensemble(model_dir: str | Path, device: str = "cpu", write: bool = Tru
         result["thresholds"] = tfidf.thresholds
     if write:
         write_mixture(model_dir, tfidf if result["ship"] else None, FILE, echo)
+        # the scores and thresholds it was chosen for have changed
+        result["fallback"] = tune_fallback(model_dir, device=device, echo=echo)
     return result
 
 

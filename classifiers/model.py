@@ -27,6 +27,7 @@ from .checkpoint import read_otklik_config
 from .onnx_cpu import cpu_session
 from .sentiment_tfidf import SentimentTfidf
 from .tfidf_linear import JointTfidf
+from .topic_fallback import read_min_score, topic_sets
 from .topic_tfidf import TopicTfidf
 from .train import cpu_has_bf16
 from .types import Prediction
@@ -89,6 +90,9 @@ class _Base:
             self.version = f"{self.version}+tfidf"
         if self.sentiment_tfidf is not None:
             self.version = f"{self.version}+stfidf"
+        self.fallback_min_score = read_min_score(path)  # a text with no topic above threshold (topic_fallback.py)
+        if self.fallback_min_score is not None:
+            self.version = f"{self.version}+fb"
 
     # -- batching -------------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -199,15 +203,12 @@ class _Base:
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         ps, pt = self.scores(list(texts))
+        topics = topic_sets(pt, self.topic_codes, self.thresholds, self.fallback_topic, self.fallback_min_score)
         out = []
         for i in range(len(ps)):
             s_scores = {s: round(float(ps[i, j]), 6) for j, s in enumerate(self.sentiments)}
             t_scores = {c: round(float(pt[i, j]), 6) for j, c in enumerate(self.topic_codes)}
-            topics = [c for j, c in enumerate(self.topic_codes) if pt[i, j] >= self.thresholds.get(c, 0.5)]
-            if not topics and self.fallback_topic:
-                topics = [self.fallback_topic]
-            topics.sort(key=lambda c: -t_scores[c])
-            out.append(Prediction(self.sentiments[int(ps[i].argmax())], s_scores, topics, t_scores))
+            out.append(Prediction(self.sentiments[int(ps[i].argmax())], s_scores, topics[i], t_scores))
         return out
 
 

