@@ -2,9 +2,10 @@
 
 The weekly flow exports the desk's corrections (JSONL, see `classifiers.data.load_corrections`), and
 `retrain_with_corrections` decides whether there is anything new to learn, fine-tunes the multi-task and topic
-stages from the current default with the corrections, and runs the promotion gate. The corrections it trained
-on are remembered in `<work_dir>/retrain_state.json`, so the same corrections are never trained twice (training is
-seeded: it would only reproduce the same candidate).
+stages from the current default with the corrections, fits the candidate's TF-IDF mixtures and topic fallback on
+validation (`fit_score_files`), and runs the promotion gate. The corrections it trained on are remembered in
+`<work_dir>/retrain_state.json`, so the same corrections are never trained twice (training is seeded: it would only
+reproduce the same candidate).
 """
 
 from __future__ import annotations
@@ -36,10 +37,25 @@ class RetrainResult:
     candidate: str | None = None
     version: str | None = None
     log: list[str] = field(default_factory=list)
+    score_files: dict[str, bool] = field(default_factory=dict)  # which mixtures / fallback the candidate ships
 
     def as_dict(self) -> dict:
         return {"status": self.status, "reason": self.reason, "corrections": self.corrections.total,
-                "new_corrections": self.corrections.new, "candidate": self.candidate, "version": self.version}
+                "new_corrections": self.corrections.new, "candidate": self.candidate, "version": self.version,
+                "score_files": self.score_files}
+
+
+def fit_score_files(candidate: Path, device: str, echo: Callable[[str], None]) -> dict[str, bool]:
+    """Fit the candidate's TF-IDF mixtures and topic fallback on validation, as the default has them.
+
+    The gate compares final scores, mixtures and fallback included; a candidate without them would be measured
+    against the default's with them (on the shipped model they add 0.06 to topic micro-F1 on the authored tests)."""
+    from .ensemble import sentiment_ensemble, topic_ensemble
+    from .topic_fallback import SCORE_FILES
+
+    topic_ensemble(candidate, device=device, echo=echo)  # chooses the topic fallback too
+    sentiment_ensemble(candidate, device=device, echo=echo)
+    return {name: (candidate / name).exists() for name in SCORE_FILES}
 
 
 def read_state(work_dir: str | Path) -> dict:
@@ -113,6 +129,7 @@ def retrain_with_corrections(
         log.append(msg)
         echo(msg)
 
+    score_files = fit_score_files(Path(candidate), device, tee)
     promoted = promote_candidate(candidate, default_dir=default_dir, echo=tee,
                                  outcomes_fn=outcomes_fn or (lambda p: fixed_set_outcomes(p, device)))
     state.update({"latest_correction": summary.latest, "trained_corrections": summary.total,
@@ -124,4 +141,5 @@ def retrain_with_corrections(
     status = "promoted" if promoted else "refused"
     reason = ("candidate promoted to the default model" if promoted
               else "candidate is worse than the current default on the fixed evaluation sets")
-    return RetrainResult(status, reason, summary, candidate=str(candidate), version=version, log=log)
+    return RetrainResult(status, reason, summary, candidate=str(candidate), version=version, log=log,
+                         score_files=score_files)

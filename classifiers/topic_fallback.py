@@ -5,8 +5,9 @@ Every text gets at least one topic. Before, a text with no topic at or above its
 specific topic was right for about half of them. `choose_min_score` picks, on that validation split (carved from
 the training data; no test split is read), the score the best topic must reach to be used instead (`MIN_SCORES`, or
 never: the old rule), and `tune_fallback(model_dir)` writes it beside the checkpoint (`topic_fallback.json`) only
-when it beats the old rule by more than one standard error. The thresholds it is chosen with are the checkpoint's
-final ones, so `otklik ensemble-topics` tunes it again after refitting the topic mixture.
+when it beats the old rule by more than one standard error. `spam` is never guessed (`NEVER_GUESSED`). The
+thresholds it is chosen with are the checkpoint's final ones, so `otklik ensemble-topics` tunes it again after
+refitting the topic mixture.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from .metrics import multilabel_report
 from .tfidf_linear import MIXTURE_FILES
 
 FILE = "topic_fallback.json"
+# Topics only their own threshold may assign: `spam` closes its ticket unanswered (responders/rules.yaml), and a
+# guess should never do that to a customer's complaint (on validation 2 of the model's 6 spam guesses were wrong).
+NEVER_GUESSED = frozenset({"spam"})
 SCORE_FILES = (*MIXTURE_FILES, FILE)  # what travels with a checkpoint whose logits are unchanged
 MIN_SCORES = (0.1, 0.2, 0.3, 0.4)
 
@@ -28,9 +32,9 @@ MIN_SCORES = (0.1, 0.2, 0.3, 0.4)
 def topic_sets(probs: np.ndarray, codes: Sequence[str], thresholds: dict[str, float], catch_all: str | None,
                min_score: float | None) -> list[list[str]]:
     """Each row's topics, highest score first: those at or above their thresholds; if none, the best topic other
-    than `catch_all` when it reaches `min_score`, else `catch_all` (none when it is None)."""
+    than `catch_all` and `NEVER_GUESSED` when it reaches `min_score`, else `catch_all` (none when it is None)."""
     th = np.array([thresholds.get(c, 0.5) for c in codes], dtype=probs.dtype)
-    others = np.array([c != catch_all for c in codes])
+    others = np.array([c != catch_all and c not in NEVER_GUESSED for c in codes])
     out = []
     for row in probs:
         picked = np.flatnonzero(row >= th)

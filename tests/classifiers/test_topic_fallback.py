@@ -29,6 +29,13 @@ def test_topics_above_threshold_come_first_then_the_best_topic_then_the_catch_al
     assert topic_sets(probs, CODES, THRESHOLDS, None, 0.5)[1:3] == [["lost_item"], []]
 
 
+def test_spam_is_never_guessed_since_it_closes_a_ticket_unanswered():
+    codes, thresholds = ["delivery_delay", "spam", "other"], {"delivery_delay": 0.5, "spam": 0.5, "other": 0.5}
+    probs = np.array([[0.25, 0.45, 0.1], [0.1, 0.7, 0.1]], dtype=np.float32)
+    assert topic_sets(probs, codes, thresholds, "other", 0.2) == [["delivery_delay"], ["spam"]]
+    assert topic_sets(probs, codes, thresholds, "other", 0.3) == [["other"], ["spam"]]
+
+
 def test_the_minimum_score_ships_only_when_validation_says_the_best_topic_beats_the_catch_all():
     rng = np.random.default_rng(0)
     probs = rng.uniform(0.25, 0.45, size=(400, len(CODES))).astype(np.float32)  # nothing passes a threshold

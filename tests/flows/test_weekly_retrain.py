@@ -99,6 +99,11 @@ def test_weekly_retrain_flow_trains_gates_and_remembers(prefect_harness, tiny_de
     # the corrections were part of the training set, with their weight
     texts = (work / "corrections.jsonl").read_text(encoding="utf-8")
     assert texts.count("Курьер опоздал") == 3
+    # the candidate was gated with the mixtures and topic fallback validation chose for it, as the default has them
+    assert set(first["score_files"]) == {"topic_tfidf.npz", "sentiment_tfidf.npz", "topic_fallback.json"}
+    assert all((candidate / name).exists() == shipped for name, shipped in first["score_files"].items())
+    # a barely trained tiny encoder: the char TF-IDF beats it on validation by far, so both mixtures ship
+    assert first["score_files"]["topic_tfidf.npz"] and first["score_files"]["sentiment_tfidf.npz"]
     promoted = (tiny_default / "model.safetensors").read_bytes() != before
     assert promoted == (first["status"] == "promoted")
     assert read_state(work)["trained_corrections"] == 3
