@@ -90,18 +90,27 @@ def topic_ensemble(model_dir: str | Path, device: str = "cpu", write: bool = Tru
 
 
 def write_mixture(model_dir: str | Path, part, file: str, echo: Callable[[str], None]) -> None:
-    """Save `part` beside the checkpoint (or remove a stale one when `part` is None); the gate's cache is stale."""
+    """Save `part` beside the checkpoint (or remove a stale one when `part` is None)."""
+    save = (lambda: part.save(model_dir)) if part is not None else None
+    write_score_file(model_dir, file, save, f"mixture, weight {part.weight}" if part is not None
+                     else "no weight beats the checkpoint alone", echo)
+
+
+def write_score_file(model_dir: str | Path, file: str, save: Callable[[], Path] | None, what: str,
+                     echo: Callable[[str], None]) -> None:
+    """Write a score file beside the checkpoint (`save()` does, returning its path) or, when `save` is None, remove
+    a stale one; either way the gate's cached predictions of the checkpoint are stale."""
     from .promote import OUTCOMES_CACHE
 
     (Path(model_dir) / OUTCOMES_CACHE).unlink(missing_ok=True)
     target = Path(model_dir) / file
-    if part is not None:
-        echo(f"mixture written: {part.save(model_dir)} (weight {part.weight})")
+    if save is not None:
+        echo(f"written: {save()} ({what})")
     elif target.exists():
         target.unlink()
-        echo(f"no weight beats the checkpoint alone: {target} removed")
+        echo(f"{what}: {target} removed")
     else:
-        echo("no weight beats the checkpoint alone: nothing written")
+        echo(f"{what}: nothing written")
 
 
 def sentiment_score(probs: dict[str, np.ndarray], val: dict[str, list[dict]], labels, rows=None) -> float:

@@ -75,9 +75,9 @@ def read_min_score(model_dir: str | Path) -> float | None:
 def tune_fallback(model_dir: str | Path, device: str = "cpu", write: bool = True,
                   echo: Callable[[str], None] = print) -> dict:
     """Choose the minimum score for `model_dir` on the logistics validation split and (when it helps) write it."""
+    from .ensemble import write_score_file  # (ensemble imports this module)
     from .model import load_checkpoint
     from .pipeline import logistics_splits
-    from .promote import OUTCOMES_CACHE
 
     clf = load_checkpoint(model_dir, device=device)
     _, val = logistics_splits(clf.topic_codes)
@@ -90,14 +90,13 @@ def tune_fallback(model_dir: str | Path, device: str = "cpu", write: bool = True
     if not write:
         return result
     target = Path(model_dir) / FILE
-    (Path(model_dir) / OUTCOMES_CACHE).unlink(missing_ok=True)  # the gate's cached predictions are stale
-    if result["ship"]:
+
+    def save() -> Path:
         target.write_text(json.dumps({"min_score": result["best_min_score"], "validation": result}, indent=1) + "\n",
                           encoding="utf-8")
-        echo(f"written: {target} (min score {result['best_min_score']})")
-    elif target.exists():
-        target.unlink()
-        echo(f"no minimum score beats the old rule: {target} removed")
-    else:
-        echo("no minimum score beats the old rule: nothing written")
+        return target
+
+    write_score_file(model_dir, FILE, save if result["ship"] else None,
+                     f"min score {result['best_min_score']}" if result["ship"]
+                     else "no minimum score beats the old rule", echo)
     return result
