@@ -3,6 +3,7 @@
     python bench/classify_bench.py [--model DIR] [--fast-model DIR] [--device cpu|cuda] [--short 10000] [--long 1000]
                                    [--pipeline-short 1000] [--pipeline-long 200] [--json-out FILE]
                                    [--baseline-max-tokens N] [--baseline-fixed-shapes] [--baseline-fused]
+                                   [--baseline-serial]
                                    [--rounds N]
 
 Texts: short = SentiRuEval tweets + RuSentiment posts (test splits, cycled to --short), long = SentiRuEval-2015
@@ -80,6 +81,9 @@ def main(argv=None):
     ap.add_argument("--baseline-fused", action="store_true",
                     help="also time the fast path on its graph as stored, with ONNX Runtime's fused layer-norm and "
                          "GELU kernels (classifiers/onnx_cpu.py)")
+    ap.add_argument("--baseline-serial", action="store_true",
+                    help="also time the fast path one batch at a time on all threads, no side thread for the "
+                         "mixtures (as before batches ran in parallel)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="time the fast path and its baselines this many times, alternating; report the median")
     ap.add_argument("--json-out")
@@ -113,7 +117,12 @@ def main(argv=None):
         if args.baseline_fixed_shapes:
             variants["fast_fixed_shapes"] = {"shape_sensitive": True, "max_tokens": CPU_MAX_TOKENS}
         if args.baseline_fused and args.device == "cpu":
-            variants["fast_fused"] = {"session": cpu_session(Path(args.fast_model, "model.onnx"), threads, split=False)}
+            per_batch = 1 if fast.workers > 1 else threads  # the shipped batch parallelism, only the graph differs
+            variants["fast_fused"] = {"session": cpu_session(Path(args.fast_model, "model.onnx"), per_batch,
+                                                             split=False)}
+        if args.baseline_serial and args.device == "cpu":
+            variants["fast_serial"] = {"session": cpu_session(Path(args.fast_model, "model.onnx"), threads),
+                                       "workers": 1}
         runs = {f"{key}_{name}": [] for key in variants for name in ("short", "long")}
         for _ in range(args.rounds):
             for key, attrs in variants.items():

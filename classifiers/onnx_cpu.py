@@ -76,6 +76,17 @@ def split_slow_fusions(model):
     return out
 
 
+def session_options(threads: int):
+    """ONNX Runtime options: `threads` threads inside each operator, one graph node at a time, every optimisation."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return opts
+
+
 def cpu_session(path: str | Path, threads: int, optimized_path: str | Path | None = None, split: bool = True):
     """An ONNX Runtime CPU session of the graph at `path`, split by `split_slow_fusions`, on `threads` threads.
 
@@ -85,12 +96,9 @@ def cpu_session(path: str | Path, threads: int, optimized_path: str | Path | Non
     import onnx
     import onnxruntime as ort
 
-    opts = ort.SessionOptions()
+    opts = session_options(threads)
     if optimized_path is not None:
         opts.optimized_model_filepath = str(optimized_path)
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if not split:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     model = split_slow_fusions(onnx.load(str(path)))

@@ -120,3 +120,18 @@ def test_the_shipped_student_served_split_scores_like_its_fused_file_and_still_i
     assert np.abs(served - reference).max() < 0.5
     assert (served[:, :3].argmax(1) == reference[:, :3].argmax(1)).all()
     assert clf.shape_independent() and not clf.shape_sensitive
+
+
+def test_batches_run_in_parallel_give_every_text_the_scores_of_one_batch_at_a_time():
+    from classifiers.model import OnnxClassifier
+
+    texts = [*TEXTS, LONG] * 6
+    parallel = OnnxClassifier(FAST, device="cpu", threads=2, max_tokens=96)  # several batches, two at a time
+    serial = OnnxClassifier(FAST, device="cpu", threads=1, max_tokens=96)
+    assert (parallel.workers, serial.workers) == (2, 1)
+    assert len(list(parallel.batches([len(s) for s in parallel.encode(texts)]))) > 4
+    assert np.array_equal(parallel.logits(texts), serial.logits(texts))
+    for got, want in zip(parallel.scores(texts), serial.scores(texts)):  # mixtures counted on a side thread
+        assert np.array_equal(got, want)
+    assert parallel.predict(texts) == serial.predict(texts)
+    assert [p.sentiment for p in parallel.predict(texts[::-1])] == [p.sentiment for p in serial.predict(texts)][::-1]
