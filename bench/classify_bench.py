@@ -3,12 +3,12 @@
     python bench/classify_bench.py [--model DIR] [--fast-model DIR] [--device cpu|cuda] [--short 10000] [--long 1000]
                                    [--pipeline-short 1000] [--pipeline-long 200] [--json-out FILE]
                                    [--baseline-max-tokens N] [--baseline-fixed-shapes] [--baseline-fused]
-                                   [--baseline-serial]
+                                   [--baseline-serial] [--baseline-fast-model DIR]
                                    [--rounds N]
 
 Texts: short = SentiRuEval tweets + RuSentiment posts (test splits, cycled to --short), long = SentiRuEval-2015
 aspect reviews (cycled to --long), read from the shared data folder at run time. Both paths see the same
-texts ("query: " prefix included) and the same checkpoint. The plain pipeline is measured with its default
+texts (each read as its checkpoint reads them: the model with its "query: " prefix) and the same checkpoint. The plain pipeline is measured with its default
 batch size (1) and with batch_size=64, on a subset (--pipeline-short/--pipeline-long) because it is slow;
 texts/s is what is compared. Thread count: $OTKLIK_THREADS or all cores.
 """
@@ -84,6 +84,8 @@ def main(argv=None):
     ap.add_argument("--baseline-serial", action="store_true",
                     help="also time the fast path one batch at a time on all threads, no side thread for the "
                          "mixtures (as before batches ran in parallel)")
+    ap.add_argument("--baseline-fast-model", default=None,
+                    help="also time another fast model (e.g. the student a new one would replace) in the same run")
     ap.add_argument("--rounds", type=int, default=1,
                     help="time the fast path and its baselines this many times, alternating; report the median")
     ap.add_argument("--json-out")
@@ -123,10 +125,15 @@ def main(argv=None):
         if args.baseline_serial and args.device == "cpu":
             variants["fast_serial"] = {"session": cpu_session(Path(args.fast_model, "model.onnx"), threads),
                                        "workers": 1}
-        runs = {f"{key}_{name}": [] for key in variants for name in ("short", "long")}
+        timed_as = {key: (fast, attrs) for key, attrs in variants.items()}
+        if args.baseline_fast_model:
+            other = load_checkpoint(args.baseline_fast_model, device="onnx" if args.device == "cpu" else args.device)
+            res["baseline_fast_model_version"] = other.version
+            timed_as["fast_baseline_model"] = (other, {})
+        runs = {f"{key}_{name}": [] for key in timed_as for name in ("short", "long")}
         for _ in range(args.rounds):
-            for key, attrs in variants.items():
-                for name, run in zip(("short", "long"), time_variant(fast, (short, long), **attrs)):
+            for key, (clf_, attrs) in timed_as.items():
+                for name, run in zip(("short", "long"), time_variant(clf_, (short, long), **attrs)):
                     runs[f"{key}_{name}"].append(run)
         for key, rounds in runs.items():
             res["results"][key] = median_run(rounds)

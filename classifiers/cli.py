@@ -248,7 +248,7 @@ def freeze_scales_cmd(model_dir):
 
     from transformers import AutoConfig, AutoTokenizer
 
-    from .checkpoint import read_otklik_config
+    from .checkpoint import read_links, read_otklik_config
     from .distill import freeze_scales
     from .onnx_scales import has_frozen_scales
 
@@ -258,7 +258,7 @@ def freeze_scales_cmd(model_dir):
         return
     config = AutoConfig.from_pretrained(path)
     freeze_scales(path / "model.onnx", AutoTokenizer.from_pretrained(path), read_otklik_config(config)[4],
-                  max_length=min(128, config.max_position_embeddings))
+                  max_length=min(128, config.max_position_embeddings), links=read_links(config))
     config.otklik_model_version = f"{getattr(config, 'otklik_model_version', 'unversioned')}-static"
     config.save_pretrained(path)
     click.echo(f"{path / 'model.onnx'}: activation scales fixed; version {config.otklik_model_version}")
@@ -279,7 +279,11 @@ def freeze_scales_cmd(model_dir):
               help="Refuse the int8 export when it moves a probe text's logits by more than this.")
 @click.option("--export-only", is_flag=True,
               help="Skip training: re-export WORK_DIR/student (the last run's PyTorch student) to --out.")
-def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir, max_drift, export_only):
+@click.option("--prefix", default=None, help='The text prefix the student reads (default: the teacher\'s; "" none).')
+@click.option("--links", default=None,
+              help="A word the student reads in place of every link (e.g. http; default: links as written).")
+def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir, max_drift, export_only, prefix,
+                links):
     """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model)."""
     from pathlib import Path
 
@@ -291,7 +295,8 @@ def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_
         click.echo(f"fast student → {out}")
         return
     run_distillation(teacher=teacher, out_dir=out_dir, layers=layers, work_dir=work_dir, epochs=epochs, limit=limit,
-                     max_minutes=minutes, augment=augment, max_drift=max_drift, echo=click.echo)
+                     max_minutes=minutes, augment=augment, max_drift=max_drift, prefix=prefix, links=links,
+                     echo=click.echo)
 
 
 @cli.command("classify")

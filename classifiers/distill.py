@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .checkpoint import read_otklik_config
+from .checkpoint import encoder_text, read_links, read_otklik_config
 from .onnx_cpu import cpu_session
 from .registry import DEFAULT_MODEL_DIR, FAST_MODEL_DIR
 from .schedule import LinearSchedule
@@ -111,7 +111,7 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True, max_drif
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         fused.unlink()
         freeze_scales(final, tokenizer, read_otklik_config(model.config)[4],
-                      max_length=min(128, model.config.max_position_embeddings))
+                      max_length=min(128, model.config.max_position_embeddings), links=read_links(model.config))
     else:
         fused.rename(final)
     # check against PyTorch on a padded batch of another shape
@@ -136,23 +136,24 @@ def calibration_texts(n: int = 2000, seed: int = 13) -> list[str]:
     return [r["text"] for r in random.Random(seed).sample(rows, min(n, len(rows)))]
 
 
-def calibration_feeds(tokenizer, prefix: str, texts: list[str], batch_size: int = 64, max_length: int = 128):
-    """ONNX inputs (`input_ids`, `attention_mask`, int64) for `texts` read with `prefix`, `batch_size` at a time."""
+def calibration_feeds(tokenizer, prefix: str, texts: list[str], batch_size: int = 64, max_length: int = 128,
+                      links: str | None = None):
+    """ONNX inputs (`input_ids`, `attention_mask`, int64) for `texts` read with `prefix` and `links`, a batch a time."""
     for start in range(0, len(texts), batch_size):
-        enc = tokenizer([prefix + t for t in texts[start : start + batch_size]], padding=True, truncation=True,
-                        max_length=max_length, return_tensors="np")
+        enc = tokenizer([encoder_text(t, prefix, links) for t in texts[start : start + batch_size]], padding=True,
+                        truncation=True, max_length=max_length, return_tensors="np")
         yield {k: enc[k].astype(np.int64) for k in ("input_ids", "attention_mask")}
 
 
 def freeze_scales(onnx_path: str | Path, tokenizer, prefix: str, texts: list[str] | None = None,
-                  batch_size: int = 64, max_length: int = 128) -> Path:
+                  batch_size: int = 64, max_length: int = 128, links: str | None = None) -> Path:
     """Rewrite the int8 graph at `onnx_path` with fixed activation scales (`onnx_scales.py`), in place."""
     import onnx
 
     from .onnx_scales import calibrate_ranges, freeze_activation_scales, fuse_integer_matmuls
 
     texts = calibration_texts() if texts is None else texts
-    feeds = calibration_feeds(tokenizer, prefix, texts, batch_size, max_length)
+    feeds = calibration_feeds(tokenizer, prefix, texts, batch_size, max_length, links)
     model = onnx.load(str(onnx_path))
     frozen = fuse_integer_matmuls(freeze_activation_scales(model, calibrate_ranges(model, feeds)))
     onnx.save(frozen, str(onnx_path))
@@ -182,7 +183,13 @@ def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 6,
                      work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
-                     max_minutes: float = 30, augment: int = 0, max_drift: float = 0.7) -> Path:
+                     max_minutes: float = 30, augment: int = 0, max_drift: float = 0.7, prefix: str | None = None,
+                     links: str | None = None) -> Path:
+    """Distil the teacher into a `layers`-layer student and export it (module doc).
+
+    `prefix` (None: the teacher's) and `links` (a placeholder for every link, None: links as written) are how the
+    student reads its texts; the teacher's soft labels are computed on the texts as the teacher reads them.
+    """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     configure_threads()
@@ -193,9 +200,11 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     work.mkdir(parents=True, exist_ok=True)
     tok = AutoTokenizer.from_pretrained(teacher_dir)
     t_model = AutoModelForSequenceClassification.from_pretrained(teacher_dir, dtype=torch.float32).eval()
-    sentiments, codes, thresholds, version, prefix, _ = read_otklik_config(t_model.config)
+    sentiments, codes, thresholds, version, t_prefix, _ = read_otklik_config(t_model.config)
     rows = transfer_rows(seed, limit, augment)
-    enc = encode_rows(tok, rows, codes, prefix, 128)
+    t_links = read_links(t_model.config)
+    enc = encode_rows(tok, rows, codes, t_prefix, 128, links=t_links)
+    s_prefix = t_prefix if prefix is None else prefix
     dev = torch.device(device)
     cache = work / f"teacher_logits_{version}_{len(rows)}_aug{augment}.npy"
     if cache.exists():
@@ -209,6 +218,9 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
         echo(f"  {time.time() - t0:.0f}s")
     student, keep = student_from_teacher(t_model, layers)
     del t_model
+    student.config.otklik_text_prefix, student.config.otklik_link_placeholder = s_prefix, links
+    if (s_prefix, links) != (t_prefix, t_links):  # the student reads its texts in its own way
+        enc = encode_rows(tok, rows, codes, s_prefix, 128, links=links)
     student.train()
     cfg = StageConfig(name="distill", lr=1e-4, head_lr=1e-4, batch_size=32, warmup=0.05)
     opt = torch.optim.AdamW(_param_groups(student, cfg), betas=(0.9, 0.98), eps=1e-6)
@@ -261,7 +273,8 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     tmp = work / "student"  # kept: `export_student` can re-export it (e.g. with another --max-drift)
     student.save_pretrained(tmp)
     tok.save_pretrained(tmp)
-    meta = {"teacher": version, "layers": keep, "steps": step, "transfer_rows": len(rows),
+    meta = {"teacher": version, "layers": keep, "steps": step, "transfer_rows": len(rows), "prefix": s_prefix,
+            "links": links,
             "augmented_rows": sum(1 for r in rows if r.get("augmented")),
             "epochs": round(step / steps_per_epoch, 2), "seconds": round(time.time() - t0)}
     (tmp / "otklik_distill.json").write_text(json.dumps(meta))

@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .checkpoint import read_otklik_config
+from .checkpoint import encoder_text, read_links, read_otklik_config
 from .onnx_cpu import cpu_session, session_options
 from .sentiment_tfidf import SentimentTfidf
 from .tfidf_linear import JointTfidf
@@ -81,6 +81,7 @@ class _Base:
         self.tokenizer = tokenizer
         (self.sentiments, self.topic_codes, self.thresholds, self.version, self.prefix,
          self.max_length) = read_otklik_config(config)
+        self.links = read_links(config)  # a placeholder read in place of every link, if the checkpoint has one
         self.name = getattr(config, "otklik_model_name", None) or f"{config.model_type}-{self.path.name}"
         self.batch_size = batch_size
         self.max_tokens = max_tokens
@@ -99,8 +100,9 @@ class _Base:
 
     # -- batching -------------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        enc = self.tokenizer([self.prefix + (t or "") for t in texts], truncation=True, max_length=self.max_length,
-                             add_special_tokens=True, return_attention_mask=False, return_token_type_ids=False)
+        enc = self.tokenizer([encoder_text(t, self.prefix, self.links) for t in texts], truncation=True,
+                             max_length=self.max_length, add_special_tokens=True, return_attention_mask=False,
+                             return_token_type_ids=False)
         return enc["input_ids"]
 
     def rows_for(self, length: int) -> int:

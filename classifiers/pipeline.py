@@ -27,7 +27,7 @@ import numpy as np
 
 from . import data as D
 from .brands import brand_swapped
-from .checkpoint import DEFAULT_PREFIX, read_otklik_config
+from .checkpoint import DEFAULT_PREFIX, read_links, read_otklik_config
 from .metrics import f1_pos_neg, macro_f1, multilabel_report, tuned_thresholds
 from .taxonomy import SENTIMENTS, load_taxonomy
 from .train import (StageConfig, build_model, configure_threads, encode_rows, predict_logits, resolve_device,
@@ -183,7 +183,8 @@ def make_sentiment_eval(tokenizer, val: dict, device, max_length: int, batch_siz
         details, parts = {}, []
         for name, rows in val.items():
             if name not in cache:
-                cache[name] = encode_rows(tokenizer, rows, [], prefix, min(max_length, model_max)).ids
+                cache[name] = encode_rows(tokenizer, rows, [], prefix, min(max_length, model_max),
+                                          links=read_links(model.config)).ids
             lg = predict_logits(model, cache[name], tokenizer.pad_token_id, dev, batch_size)
             ps, _ = split_probs(lg)
             pred = [SENTIMENTS[i] for i in ps.argmax(1)]
@@ -210,7 +211,8 @@ def make_multitask_eval(tokenizer, sent_val: dict, topic_val: list[dict], codes,
         if topic_val:
             _, _, _, _, prefix, model_max = read_otklik_config(model.config)
             if "ids" not in cache:
-                cache["ids"] = encode_rows(tokenizer, topic_val, codes, prefix, min(max_length, model_max)).ids
+                cache["ids"] = encode_rows(tokenizer, topic_val, codes, prefix, min(max_length, model_max),
+                                           links=read_links(model.config)).ids
             lg = predict_logits(model, cache["ids"], tokenizer.pad_token_id, dev)
             ps, pt = split_probs(lg)
             pred_t = [[c for j, c in enumerate(codes) if pt[i, j] >= 0.5] for i in range(len(topic_val))]
@@ -227,9 +229,9 @@ def make_multitask_eval(tokenizer, sent_val: dict, topic_val: list[dict], codes,
 
 
 def row_probs(model, tokenizer, rows: list[dict], device, max_length: int, amp=None):
-    """(sentiment, topic) probabilities of `model` on `rows`, read with the checkpoint's prefix and length."""
+    """(sentiment, topic) probabilities of `model` on `rows`, read as the checkpoint reads (prefix, links, length)."""
     _, _, _, _, prefix, model_max = read_otklik_config(model.config)
-    ids = encode_rows(tokenizer, rows, [], prefix, min(max_length, model_max)).ids
+    ids = encode_rows(tokenizer, rows, [], prefix, min(max_length, model_max), links=read_links(model.config)).ids
     return split_probs(predict_logits(model, ids, tokenizer.pad_token_id, resolve_device(device), amp=amp))
 
 

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .checkpoint import DEFAULT_PREFIX, read_otklik_config, set_otklik_config
+from .checkpoint import DEFAULT_PREFIX, encoder_text, read_links, read_otklik_config, set_otklik_config
 from .schedule import LinearSchedule
 from .taxonomy import SENTIMENTS
 
@@ -104,8 +104,8 @@ class Encoded:
 
 
 def encode_rows(tokenizer, rows: Sequence[dict], topic_codes: Sequence[str], prefix: str, max_length: int,
-                sentiments: Sequence[str] = SENTIMENTS) -> Encoded:
-    texts = [prefix + (r["text"] or "") for r in rows]
+                sentiments: Sequence[str] = SENTIMENTS, links: str | None = None) -> Encoded:
+    texts = [encoder_text(r["text"], prefix, links) for r in rows]
     enc = tokenizer(texts, truncation=True, max_length=max_length, add_special_tokens=True)
     s_index = {s: i for i, s in enumerate(sentiments)}
     t_index = {c: i for i, c in enumerate(topic_codes)}
@@ -309,7 +309,7 @@ def train_stage(model, tokenizer, train_rows: list[dict], cfg: StageConfig, out_
     set_seed(cfg.seed)
     _, topic_codes, _, _, prefix, _ = read_otklik_config(model.config)
     max_len = min(cfg.max_length, int(getattr(model.config, "max_position_embeddings", cfg.max_length)))
-    enc = encode_rows(tokenizer, train_rows, topic_codes, prefix, max_len)
+    enc = encode_rows(tokenizer, train_rows, topic_codes, prefix, max_len, links=read_links(model.config))
     keep_all = None
     if keep_targets is not None:
         if len(keep_targets) != len(train_rows):

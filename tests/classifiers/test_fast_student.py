@@ -88,3 +88,43 @@ def test_a_trained_student_is_re_exported_with_its_record(tiny_trained, tmp_path
     assert not (out / "stale.onnx").exists() and json.loads((out / "otklik_distill.json").read_text()) == {"steps": 7}
     clf = load_checkpoint(out, device="cpu")
     assert type(clf).__name__ == "OnnxClassifier" and len(clf.predict(["Курьер опоздал"])) == 1
+
+
+def test_a_student_reads_links_as_a_placeholder_and_its_own_prefix(tiny_trained, tmp_path, monkeypatch):
+    """`otklik distill --prefix "" --links http`: trained, calibrated and served on the texts as it reads them."""
+    import json
+
+    from classifiers import distill
+    from classifiers.checkpoint import encoder_text
+    from classifiers.model import load_checkpoint
+
+    rows = [{"text": t, "sentiment": s} for t, s in (
+        ("Курьер опоздал http://t.co/AbC123xyz", "negative"), ("Спасибо, всё быстро https://ozon.ru/t/9", "positive"),
+        ("Где посылка?", "neutral"), ("@cdek_ru посылку потеряли www.cdek.ru/track?id=1", "negative"))] * 8
+    monkeypatch.setattr(distill, "transfer_rows", lambda seed, limit=None, augment=0: [dict(r) for r in rows])
+    read = []
+    real_encode = distill.encode_rows
+    monkeypatch.setattr(distill, "encode_rows", lambda tok, rs, *a, **kw: read.append(kw.get("links")) or
+                        real_encode(tok, rs, *a, **kw))
+    out = distill.run_distillation(teacher=tiny_trained, out_dir=tmp_path / "fast", layers=1, epochs=1,
+                                   work_dir=tmp_path / "work", max_minutes=1, max_drift=10.0, prefix="", links="http",
+                                   echo=lambda m: None)
+    assert read == [None, "http"]  # the teacher's soft labels on its own reading, the student trained on its own
+    clf = load_checkpoint(out, device="cpu")
+    assert (clf.prefix, clf.links) == ("", "http")
+    assert json.loads((out / "otklik_distill.json").read_text())["links"] == "http"
+    assert clf.encode(["Курьер опоздал http://t.co/AbC123xyz"]) == clf.encode(["Курьер опоздал http"])
+    assert clf.encode(["Курьер опоздал"]) != load_checkpoint(tiny_trained, device="cpu").encode(["Курьер опоздал"])
+    a, b = clf.scores(["Отличный сервис https://t.co/Q1", "Отличный сервис http://vk.cc/zz9"])[0]
+    assert np.array_equal(a, b)
+    feed = next(distill.calibration_feeds(clf.tokenizer, "", ["см. www.example.com/x"], links="http"))
+    assert feed["input_ids"][0].tolist() == clf.encode([encoder_text("см. http", "")])[0]
+
+
+def test_links_are_replaced_only_where_a_checkpoint_asks_for_it():
+    from classifiers.checkpoint import encoder_text
+
+    text = "RT @user: беда http://t.co/AbC12, см. WWW.Ozon.ru/a?b=1 и https://x.ru"
+    assert encoder_text(text, "query: ", "http") == "query: RT @user: беда http см. http и http"
+    assert encoder_text(text, "query: ") == "query: " + text
+    assert encoder_text(None, "", "http") == "" and encoder_text("без ссылок", "", "http") == "без ссылок"
