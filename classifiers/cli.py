@@ -282,8 +282,10 @@ def freeze_scales_cmd(model_dir):
 @click.option("--prefix", default=None, help='The text prefix the student reads (default: the teacher\'s; "" none).')
 @click.option("--links", default=None,
               help="A word the student reads in place of every link (e.g. http; default: links as written).")
+@click.option("--teacher-reads-links", is_flag=True,
+              help="Compute the teacher's soft labels with the student's link placeholder too (same words for both).")
 def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir, max_drift, export_only, prefix,
-                links):
+                links, teacher_reads_links):
     """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model)."""
     from pathlib import Path
 
@@ -296,7 +298,7 @@ def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_
         return
     run_distillation(teacher=teacher, out_dir=out_dir, layers=layers, work_dir=work_dir, epochs=epochs, limit=limit,
                      max_minutes=minutes, augment=augment, max_drift=max_drift, prefix=prefix, links=links,
-                     echo=click.echo)
+                     teacher_reads_links=teacher_reads_links, echo=click.echo)
 
 
 @cli.command("classify")

@@ -184,11 +184,12 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
                      work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
                      max_minutes: float = 30, augment: int = 0, max_drift: float = 0.7, prefix: str | None = None,
-                     links: str | None = None) -> Path:
+                     links: str | None = None, teacher_reads_links: bool = False) -> Path:
     """Distil the teacher into a `layers`-layer student and export it (module doc).
 
     `prefix` (None: the teacher's) and `links` (a placeholder for every link, None: links as written) are how the
-    student reads its texts; the teacher's soft labels are computed on the texts as the teacher reads them.
+    student reads its texts; the teacher's soft labels are computed on the texts as the teacher reads them, or with
+    `teacher_reads_links` with the student's link placeholder too, so that both see the same words.
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -202,11 +203,12 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     t_model = AutoModelForSequenceClassification.from_pretrained(teacher_dir, dtype=torch.float32).eval()
     sentiments, codes, thresholds, version, t_prefix, _ = read_otklik_config(t_model.config)
     rows = transfer_rows(seed, limit, augment)
-    t_links = read_links(t_model.config)
+    t_links = links if teacher_reads_links else read_links(t_model.config)
     enc = encode_rows(tok, rows, codes, t_prefix, 128, links=t_links)
     s_prefix = t_prefix if prefix is None else prefix
     dev = torch.device(device)
-    cache = work / f"teacher_logits_{version}_{len(rows)}_aug{augment}.npy"
+    reading = f"_links-{t_links}" if t_links else ""
+    cache = work / f"teacher_logits_{version}_{len(rows)}_aug{augment}{reading}.npy"
     if cache.exists():
         t_logits = np.load(cache)
     else:
@@ -274,7 +276,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     student.save_pretrained(tmp)
     tok.save_pretrained(tmp)
     meta = {"teacher": version, "layers": keep, "steps": step, "transfer_rows": len(rows), "prefix": s_prefix,
-            "links": links,
+            "links": links, "teacher_links": t_links,
             "augmented_rows": sum(1 for r in rows if r.get("augmented")),
             "epochs": round(step / steps_per_epoch, 2), "seconds": round(time.time() - t0)}
     (tmp / "otklik_distill.json").write_text(json.dumps(meta))

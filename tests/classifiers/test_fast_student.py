@@ -120,6 +120,14 @@ def test_a_student_reads_links_as_a_placeholder_and_its_own_prefix(tiny_trained,
     feed = next(distill.calibration_feeds(clf.tokenizer, "", ["см. www.example.com/x"], links="http"))
     assert feed["input_ids"][0].tolist() == clf.encode([encoder_text("см. http", "")])[0]
 
+    read.clear()  # --teacher-reads-links: the teacher's soft labels on the placeholder too, cached apart
+    distill.run_distillation(teacher=tiny_trained, out_dir=tmp_path / "fast2", layers=1, epochs=1,
+                             work_dir=tmp_path / "work", max_minutes=1, max_drift=10.0, prefix="", links="http",
+                             teacher_reads_links=True, echo=lambda m: None)
+    assert read == ["http", "http"]
+    assert len(list((tmp_path / "work").glob("teacher_logits_*_links-http.npy"))) == 1
+    assert json.loads((tmp_path / "fast2" / "otklik_distill.json").read_text())["teacher_links"] == "http"
+
 
 def test_links_are_replaced_only_where_a_checkpoint_asks_for_it():
     from classifiers.checkpoint import encoder_text
