@@ -281,9 +281,9 @@ class OnnxClassifier(_Base):
 
         path = Path(path)
         n = threads or int(os.environ.get("OTKLIK_THREADS", 0) or 0) or (os.cpu_count() or 1)
-        gpu = device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers()
-        self.workers = 1 if gpu else n
-        if gpu:
+        cuda = device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers()
+        self.workers = 1 if cuda else n
+        if cuda:
             self.session = ort.InferenceSession(str(path / onnx_file), session_options(n),
                                                 providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
         else:  # the fused layer-norm and GELU kernels are slow on CPU (onnx_cpu.py); one thread per batch
@@ -291,6 +291,7 @@ class OnnxClassifier(_Base):
         self._inputs = {i.name for i in self.session.get_inputs()}
         config = AutoConfig.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
+        gpu = self.session.get_providers()[0] == "CUDAExecutionProvider"  # False where CUDA failed to start
         self._init_common(path, config, tokenizer, batch_size or 64, max_tokens or GPU_MAX_TOKENS)
         if not gpu:
             self.shape_sensitive = not self.shape_independent()
