@@ -8,9 +8,9 @@
 
 Texts: short = SentiRuEval tweets + RuSentiment posts (test splits, cycled to --short), long = SentiRuEval-2015
 aspect reviews (cycled to --long), read from the shared data folder at run time. Both paths see the same
-texts (each read as its checkpoint reads them: the model with its "query: " prefix) and the same checkpoint. The plain pipeline is measured with its default
-batch size (1) and with batch_size=64, on a subset (--pipeline-short/--pipeline-long) because it is slow;
-texts/s is what is compared. Thread count: $OTKLIK_THREADS or all cores.
+texts (each read as its checkpoint reads them: the model with its "query: " prefix) and the same checkpoint. The
+plain pipeline is measured with its default batch size (1) and with batch_size=64, on a subset
+(--pipeline-short/--pipeline-long) because it is slow; texts/s is what is compared. Thread count: $OTKLIK_THREADS or all cores.
 """
 
 from __future__ import annotations

@@ -179,12 +179,10 @@ def make_sentiment_eval(tokenizer, val: dict, device, max_length: int, batch_siz
     cache: dict = {}
 
     def evaluate(model) -> tuple[float, dict]:
-        _, _, _, _, prefix, model_max = read_otklik_config(model.config)
         details, parts = {}, []
         for name, rows in val.items():
             if name not in cache:
-                cache[name] = encode_rows(tokenizer, rows, [], prefix, min(max_length, model_max),
-                                          links=read_links(model.config)).ids
+                cache[name] = read_as_model(model, tokenizer, rows, max_length)
             lg = predict_logits(model, cache[name], tokenizer.pad_token_id, dev, batch_size)
             ps, _ = split_probs(lg)
             pred = [SENTIMENTS[i] for i in ps.argmax(1)]
@@ -209,10 +207,8 @@ def make_multitask_eval(tokenizer, sent_val: dict, topic_val: list[dict], codes,
     def evaluate(model) -> tuple[float, dict]:
         s, details = sent_eval(model)
         if topic_val:
-            _, _, _, _, prefix, model_max = read_otklik_config(model.config)
             if "ids" not in cache:
-                cache["ids"] = encode_rows(tokenizer, topic_val, codes, prefix, min(max_length, model_max),
-                                           links=read_links(model.config)).ids
+                cache["ids"] = read_as_model(model, tokenizer, topic_val, max_length)
             lg = predict_logits(model, cache["ids"], tokenizer.pad_token_id, dev)
             ps, pt = split_probs(lg)
             pred_t = [[c for j, c in enumerate(codes) if pt[i, j] >= 0.5] for i in range(len(topic_val))]
@@ -228,10 +224,15 @@ def make_multitask_eval(tokenizer, sent_val: dict, topic_val: list[dict], codes,
     return evaluate
 
 
-def row_probs(model, tokenizer, rows: list[dict], device, max_length: int, amp=None):
-    """(sentiment, topic) probabilities of `model` on `rows`, read as the checkpoint reads (prefix, links, length)."""
+def read_as_model(model, tokenizer, rows: list[dict], max_length: int) -> list[list[int]]:
+    """Token ids of `rows` as the checkpoint reads them: its prefix and link placeholder, at most its length."""
     _, _, _, _, prefix, model_max = read_otklik_config(model.config)
-    ids = encode_rows(tokenizer, rows, [], prefix, min(max_length, model_max), links=read_links(model.config)).ids
+    return encode_rows(tokenizer, rows, [], prefix, min(max_length, model_max), links=read_links(model.config)).ids
+
+
+def row_probs(model, tokenizer, rows: list[dict], device, max_length: int, amp=None):
+    """(sentiment, topic) probabilities of `model` on `rows`, read as the checkpoint reads them."""
+    ids = read_as_model(model, tokenizer, rows, max_length)
     return split_probs(predict_logits(model, ids, tokenizer.pad_token_id, resolve_device(device), amp=amp))
 
 
