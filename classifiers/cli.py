@@ -248,8 +248,7 @@ def freeze_scales_cmd(model_dir):
 
     from transformers import AutoConfig, AutoTokenizer
 
-    from .checkpoint import read_links, read_otklik_config
-    from .distill import freeze_scales
+    from .distill import freeze_checkpoint_scales
     from .onnx_scales import has_frozen_scales
 
     path = Path(model_dir)
@@ -257,8 +256,7 @@ def freeze_scales_cmd(model_dir):
         click.echo(f"{path / 'model.onnx'}: scales already fixed")
         return
     config = AutoConfig.from_pretrained(path)
-    freeze_scales(path / "model.onnx", AutoTokenizer.from_pretrained(path), read_otklik_config(config)[4],
-                  max_length=min(128, config.max_position_embeddings), links=read_links(config))
+    freeze_checkpoint_scales(path / "model.onnx", AutoTokenizer.from_pretrained(path), config)
     config.otklik_model_version = f"{getattr(config, 'otklik_model_version', 'unversioned')}-static"
     config.save_pretrained(path)
     click.echo(f"{path / 'model.onnx'}: activation scales fixed; version {config.otklik_model_version}")
@@ -284,8 +282,10 @@ def freeze_scales_cmd(model_dir):
               help="A word the student reads in place of every link (e.g. http; default: links as written).")
 @click.option("--teacher-reads-links", is_flag=True,
               help="Compute the teacher's soft labels with the student's link placeholder too (same words for both).")
+@click.option("--sentiment-weight", type=float, default=1.0, show_default=True,
+              help="Weight of the sentiment terms of the loss (teacher and gold labels) against the topic term.")
 def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir, max_drift, export_only, prefix,
-                links, teacher_reads_links):
+                links, teacher_reads_links, sentiment_weight):
     """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model)."""
     from pathlib import Path
 
@@ -298,7 +298,7 @@ def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_
         return
     run_distillation(teacher=teacher, out_dir=out_dir, layers=layers, work_dir=work_dir, epochs=epochs, limit=limit,
                      max_minutes=minutes, augment=augment, max_drift=max_drift, prefix=prefix, links=links,
-                     teacher_reads_links=teacher_reads_links, echo=click.echo)
+                     teacher_reads_links=teacher_reads_links, sentiment_weight=sentiment_weight, echo=click.echo)
 
 
 @cli.command("classify")

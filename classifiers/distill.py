@@ -110,8 +110,7 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True, max_drif
         quantize_dynamic(str(fused), str(final), weight_type=QuantType.QInt8, per_channel=True,
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         fused.unlink()
-        freeze_scales(final, tokenizer, read_otklik_config(model.config)[4],
-                      max_length=min(128, model.config.max_position_embeddings), links=read_links(model.config))
+        freeze_checkpoint_scales(final, tokenizer, model.config)
     else:
         fused.rename(final)
     # check against PyTorch on a padded batch of another shape
@@ -160,6 +159,12 @@ def freeze_scales(onnx_path: str | Path, tokenizer, prefix: str, texts: list[str
     return Path(onnx_path)
 
 
+def freeze_checkpoint_scales(onnx_path: str | Path, tokenizer, config) -> Path:
+    """`freeze_scales` with the texts read as the checkpoint whose `config` is given reads them (prefix, links)."""
+    return freeze_scales(onnx_path, tokenizer, read_otklik_config(config)[4], links=read_links(config),
+                         max_length=min(128, config.max_position_embeddings))
+
+
 def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift: float = 0.5) -> Path:
     """The whole checkpoint (all layers) as int8 ONNX: the middle option between the model and the student."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -184,12 +189,14 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
                      work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
                      max_minutes: float = 30, augment: int = 0, max_drift: float = 0.7, prefix: str | None = None,
-                     links: str | None = None, teacher_reads_links: bool = False) -> Path:
+                     links: str | None = None, teacher_reads_links: bool = False,
+                     sentiment_weight: float = 1.0) -> Path:
     """Distil the teacher into a `layers`-layer student and export it (module doc).
 
     `prefix` (None: the teacher's) and `links` (a placeholder for every link, None: links as written) are how the
     student reads its texts; the teacher's soft labels are computed on the texts as the teacher reads them, or with
     `teacher_reads_links` with the student's link placeholder too, so that both see the same words.
+    `sentiment_weight` scales the sentiment terms of the loss (soft and gold labels) against the topic term.
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -252,7 +259,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
             sent = torch.from_numpy(enc.sent[sel]).to(dev)
             has = sent >= 0
             hard = torch.nn.functional.cross_entropy(lg[has, :ns], sent[has]) if has.any() else lg.sum() * 0
-            loss = kd_s + 3.0 * kd_t + 0.5 * hard
+            loss = sentiment_weight * (kd_s + 0.5 * hard) + 3.0 * kd_t
             loss.backward()
             torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
             opt.step()
@@ -276,7 +283,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     student.save_pretrained(tmp)
     tok.save_pretrained(tmp)
     meta = {"teacher": version, "layers": keep, "steps": step, "transfer_rows": len(rows), "prefix": s_prefix,
-            "links": links, "teacher_links": t_links,
+            "links": links, "teacher_links": t_links, "sentiment_weight": sentiment_weight,
             "augmented_rows": sum(1 for r in rows if r.get("augmented")),
             "epochs": round(step / steps_per_epoch, 2), "seconds": round(time.time() - t0)}
     (tmp / "otklik_distill.json").write_text(json.dumps(meta))

@@ -136,3 +136,31 @@ def test_links_are_replaced_only_where_a_checkpoint_asks_for_it():
     assert encoder_text(text, "query: ", "http") == "query: RT @user: беда http см. http и http"
     assert encoder_text(text, "query: ") == "query: " + text
     assert encoder_text(None, "", "http") == "" and encoder_text("без ссылок", "", "http") == "без ссылок"
+
+
+def test_the_sentiment_weight_scales_what_the_student_learns_of_sentiment(tiny_trained, tmp_path, monkeypatch):
+    """`otklik distill --sentiment-weight 0`: the head's sentiment rows get no gradient (they stay the teacher's)."""
+    import json
+
+    from transformers import AutoModelForSequenceClassification
+
+    from classifiers import distill
+    from classifiers.train import _head
+
+    rows = [{"text": t, "sentiment": s} for t, s in (
+        ("Курьер опоздал", "negative"), ("Спасибо, всё быстро", "positive"), ("Где посылка?", "neutral"))] * 8
+    monkeypatch.setattr(distill, "transfer_rows", lambda seed, limit=None, augment=0: [dict(r) for r in rows])
+    teacher = AutoModelForSequenceClassification.from_pretrained(tiny_trained)
+    ns = len(teacher.config.otklik_sentiment_labels)
+    moved = {}
+    for weight in (0.0, 1.0):
+        work = tmp_path / f"work{weight}"
+        distill.run_distillation(teacher=tiny_trained, out_dir=tmp_path / f"fast{weight}", layers=1, epochs=2,
+                                 work_dir=work, max_minutes=1, max_drift=10.0, sentiment_weight=weight,
+                                 echo=lambda m: None)
+        student = AutoModelForSequenceClassification.from_pretrained(work / "student")
+        moved[weight] = [float((_head(student).weight[rows_] - _head(teacher).weight[rows_]).detach().abs().max())
+                         for rows_ in (slice(0, ns), slice(ns, None))]
+        assert json.loads((work / "student" / "otklik_distill.json").read_text())["sentiment_weight"] == weight
+    assert moved[0.0][0] == 0.0 and moved[0.0][1] > 0  # topics learnt, sentiment rows untouched
+    assert moved[1.0][0] > 0
