@@ -4,7 +4,7 @@
                                    [--pipeline-short 1000] [--pipeline-long 200] [--json-out FILE]
                                    [--baseline-max-tokens N] [--baseline-fixed-shapes] [--baseline-fused]
                                    [--baseline-serial] [--baseline-fast-model DIR]
-                                   [--rounds N]
+                                   [--baseline-sklearn-ngrams] [--rounds N]
 
 Texts: short = SentiRuEval tweets + RuSentiment posts (test splits, cycled to --short), long = SentiRuEval-2015
 aspect reviews (cycled to --long), read from the shared data folder at run time. Both paths see the same
@@ -21,6 +21,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -55,6 +57,35 @@ def time_variant(clf, texts, **attrs):
             setattr(clf, k, v)
 
 
+class SklearnCounts:
+    """The mixtures' n-gram counts as they were taken before `CharNgramCounter`: scikit-learn's analyzer."""
+
+    def __init__(self, parts):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        from classifiers.tfidf_linear import ANALYZER
+
+        union: dict[str, int] = {}
+        for part in parts:
+            for gram in part.vocabulary:
+                union.setdefault(gram, len(union))
+        kw = {k: v for k, v in ANALYZER.items() if k != "sublinear_tf"}
+        self.counter = CountVectorizer(**kw, vocabulary=union, dtype=np.float32)
+
+    def transform(self, texts):
+        return self.counter.transform([t or "" for t in texts])
+
+
+def sklearn_counted(clf) -> dict:
+    """Attributes for `time_variant`: `clf`'s joint mixtures with their n-grams counted by scikit-learn."""
+    import copy
+
+    clf._mixture_linear(["пример"])  # builds clf._joint
+    joint = copy.copy(clf._joint)
+    joint._counter = SklearnCounts(joint.parts)
+    return {"_joint": joint}
+
+
 def median_run(runs: list[dict]) -> dict:
     """The run with the median texts/s, plus every round's texts/s."""
     best = sorted(runs, key=lambda r: r["texts_per_s"])[len(runs) // 2]
@@ -86,6 +117,9 @@ def main(argv=None):
                          "mixtures (as before batches ran in parallel)")
     ap.add_argument("--baseline-fast-model", default=None,
                     help="also time another fast model (e.g. the student a new one would replace) in the same run")
+    ap.add_argument("--baseline-sklearn-ngrams", action="store_true",
+                    help="also time the fast path with its mixtures' n-grams counted by scikit-learn's analyzer "
+                         "(a Python loop per n-gram) instead of classifiers/char_ngrams.py")
     ap.add_argument("--rounds", type=int, default=1,
                     help="time the fast path and its baselines this many times, alternating; report the median")
     ap.add_argument("--json-out")
@@ -125,6 +159,8 @@ def main(argv=None):
         if args.baseline_serial and args.device == "cpu":
             variants["fast_serial"] = {"session": cpu_session(Path(args.fast_model, "model.onnx"), threads),
                                        "workers": 1}
+        if args.baseline_sklearn_ngrams and (fast.topic_tfidf is not None or fast.sentiment_tfidf is not None):
+            variants["fast_sklearn_ngrams"] = sklearn_counted(fast)
         timed_as = {key: (fast, attrs) for key, attrs in variants.items()}
         if args.baseline_fast_model:
             other = load_checkpoint(args.baseline_fast_model, device="onnx" if args.device == "cpu" else args.device)

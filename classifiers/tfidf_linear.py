@@ -4,10 +4,10 @@ The shared part of the topic and sentiment mixtures (`topic_tfidf.py`, `sentimen
 vocabulary and idf of the vectorizer, one row of coefficients per output, the mixing weight `w` of
 `p = (1 - w) * p_model + w * p_tfidf`, and the compressed `.npz` layout (coefficients in fp16).
 
-`JointTfidf` scores several parts at once: counting a text's char n-grams is most of a part's cost (a Python
-loop per n-gram), and the parts share the analyzer, so the n-grams are counted once over the union of the
-vocabularies and each part's TF-IDF (sublinear tf, its own idf, L2 norm over its own vocabulary) is folded
-into one sparse product.
+`JointTfidf` scores several parts at once: counting a text's char n-grams is most of a part's cost, and the parts
+share the analyzer, so the n-grams are counted once over the union of the vocabularies (`char_ngrams.py`, the
+counts scikit-learn's analyzer gives, in numpy) and each part's TF-IDF (sublinear tf, its own idf, L2 norm over
+its own vocabulary) is folded into one sparse product.
 """
 
 from __future__ import annotations
@@ -18,11 +18,14 @@ from typing import Sequence
 
 import numpy as np
 
+from .char_ngrams import MAX_N, MIN_N, CharNgramCounter
+
 TOPIC_FILE = "topic_tfidf.npz"
 SENTIMENT_FILE = "sentiment_tfidf.npz"
 MIXTURE_FILES = (TOPIC_FILE, SENTIMENT_FILE)  # with topic_fallback.FILE: `topic_fallback.SCORE_FILES`
 
-ANALYZER = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True, "lowercase": True}
+# what `CharNgramCounter` counts at inference; the vectorizer fitted on it must read texts the same way
+ANALYZER = {"analyzer": "char_wb", "ngram_range": (MIN_N, MAX_N), "sublinear_tf": True, "lowercase": True}
 
 
 def vectorizer(**kw):
@@ -76,14 +79,11 @@ class JointTfidf:
     """The linear scores of several `TfidfLinear` parts, each text's char n-grams counted once for all of them."""
 
     def __init__(self, parts: Sequence[TfidfLinear]):
-        from sklearn.feature_extraction.text import CountVectorizer
-
         self.parts = list(parts)
         union: dict[str, int] = {}
         columns = [np.fromiter((union.setdefault(g, len(union)) for g in p.vocabulary), dtype=np.int64,
                                count=len(p.vocabulary)) for p in self.parts]
-        counter_kw = {k: v for k, v in ANALYZER.items() if k != "sublinear_tf"}
-        self._counter = CountVectorizer(**counter_kw, vocabulary=union, dtype=np.float32)
+        self._counter = CharNgramCounter(union)
         widths = [len(p.intercept) for p in self.parts]
         self._offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int)
         self._weights = np.zeros((len(union), self._offsets[-1]), dtype=np.float32)  # idf-scaled coefficients
@@ -95,7 +95,7 @@ class JointTfidf:
 
     def linear(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Per part, the [len(texts), K] linear scores `part.linear(texts)` would give."""
-        tf = self._counter.transform([t or "" for t in texts])
+        tf = self._counter.transform(texts)
         np.log(tf.data, out=tf.data)
         tf.data += 1.0  # sublinear tf, as TfidfVectorizer(sublinear_tf=True)
         z = np.asarray(tf @ self._weights)
