@@ -22,8 +22,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from classifiers import data as D  # noqa: E402
@@ -57,32 +55,15 @@ def time_variant(clf, texts, **attrs):
             setattr(clf, k, v)
 
 
-class SklearnCounts:
-    """The mixtures' n-gram counts as they were taken before `CharNgramCounter`: scikit-learn's analyzer."""
-
-    def __init__(self, parts):
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        from classifiers.tfidf_linear import ANALYZER
-
-        union: dict[str, int] = {}
-        for part in parts:
-            for gram in part.vocabulary:
-                union.setdefault(gram, len(union))
-        kw = {k: v for k, v in ANALYZER.items() if k != "sublinear_tf"}
-        self.counter = CountVectorizer(**kw, vocabulary=union, dtype=np.float32)
-
-    def transform(self, texts):
-        return self.counter.transform([t or "" for t in texts])
-
-
 def sklearn_counted(clf) -> dict:
     """Attributes for `time_variant`: `clf`'s joint mixtures with their n-grams counted by scikit-learn."""
     import copy
 
+    from classifiers.char_ngrams import SklearnNgramCounter
+
     clf._mixture_linear(["пример"])  # builds clf._joint
     joint = copy.copy(clf._joint)
-    joint._counter = SklearnCounts(joint.parts)
+    joint._counter = SklearnNgramCounter(joint.vocabulary)
     return {"_joint": joint}
 
 

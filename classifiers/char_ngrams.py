@@ -9,7 +9,8 @@ at a time in Python, which made it most of the cost of the TF-IDF mixtures.
 rank in the vocabulary's alphabet (1 .. A; 0 for a character no vocabulary n-gram has) and an n-gram becomes the
 integer whose base-2^b digits are its ranks: an exact key, no hashing, so a match is a match. Keys of vocabulary
 n-grams have no zero digit, so an n-gram holding an unknown character matches none (one that starts with it is
-dropped explicitly, since a leading zero digit would read as the shorter n-gram after it).
+dropped explicitly, since a leading zero digit would read as the shorter n-gram after it). A vocabulary whose
+alphabet is too large for exact 64-bit keys (over 4,095 characters) is counted by scikit-learn (`ngram_counter`).
 """
 
 from __future__ import annotations
@@ -84,3 +85,24 @@ class CharNgramCounter:
             cols.append(self._columns[found[hit]])
         r, c = np.concatenate(rows), np.concatenate(cols)
         return sparse.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=shape)  # duplicates summed
+
+
+class SklearnNgramCounter:
+    """The same counts through scikit-learn's own analyzer (a Python loop per n-gram)."""
+
+    def __init__(self, vocabulary: Mapping[str, int]):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        self._counter = CountVectorizer(analyzer="char_wb", ngram_range=(MIN_N, MAX_N), lowercase=True,
+                                        vocabulary=dict(vocabulary), dtype=np.float32)
+
+    def transform(self, texts: Sequence[str | None]) -> sparse.csr_matrix:
+        return self._counter.transform([t or "" for t in texts])
+
+
+def ngram_counter(vocabulary: Mapping[str, int]) -> CharNgramCounter | SklearnNgramCounter:
+    """`CharNgramCounter` where the vocabulary's alphabet allows exact keys, else scikit-learn's analyzer."""
+    try:
+        return CharNgramCounter(vocabulary)
+    except ValueError:
+        return SklearnNgramCounter(vocabulary)

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .char_ngrams import MAX_N, MIN_N, CharNgramCounter
+from .char_ngrams import MAX_N, MIN_N, ngram_counter
 
 TOPIC_FILE = "topic_tfidf.npz"
 SENTIMENT_FILE = "sentiment_tfidf.npz"
@@ -83,7 +83,8 @@ class JointTfidf:
         union: dict[str, int] = {}
         columns = [np.fromiter((union.setdefault(g, len(union)) for g in p.vocabulary), dtype=np.int64,
                                count=len(p.vocabulary)) for p in self.parts]
-        self._counter = CharNgramCounter(union)
+        self.vocabulary = union  # every part's n-grams, columns of the counts
+        self._counter = ngram_counter(union)
         widths = [len(p.intercept) for p in self.parts]
         self._offsets = np.concatenate([[0], np.cumsum(widths)]).astype(int)
         self._weights = np.zeros((len(union), self._offsets[-1]), dtype=np.float32)  # idf-scaled coefficients

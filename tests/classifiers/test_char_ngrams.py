@@ -5,7 +5,7 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
 from classifiers import data as D
-from classifiers.char_ngrams import CharNgramCounter
+from classifiers.char_ngrams import CharNgramCounter, SklearnNgramCounter, ngram_counter
 from classifiers.tfidf_linear import ANALYZER, fit_features
 
 ODD = ["", None, "   ", "a", "Я", "İSTANBUL ǅemal", "эмодзи 😀👍🏽 тест", "\ttab\nnewline\x1cfs\xa0nbsp\u3000ideo",
@@ -47,3 +47,14 @@ def test_unknown_characters_never_match_and_edge_cases():
     assert counter.transform([]).shape == (0, 7)
     with pytest.raises(ValueError, match="outside 2-5"):
         CharNgramCounter({"к": 0})
+
+
+def test_an_alphabet_too_large_for_exact_keys_is_counted_by_scikit_learn():
+    vocabulary = {chr(0x4E00 + i) + chr(0x4E00 + i + 1): i for i in range(5000)}
+    with pytest.raises(ValueError, match="exact 64-bit"):
+        CharNgramCounter(vocabulary)
+    counter = ngram_counter(vocabulary)
+    texts = ["".join(chr(0x4E00 + i) for i in range(0, 60, 3)) + " 一丁", "тест"]
+    assert isinstance(counter, SklearnNgramCounter)
+    assert (counter.transform(texts) != sklearn_counts(vocabulary, texts)).nnz == 0
+    assert counter.transform(texts).sum() > 0
