@@ -185,18 +185,58 @@ def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift
     return out
 
 
+def distillation_loss(lg: torch.Tensor, teacher_lg: torch.Tensor, sent: torch.Tensor, ns: int, T: float = 2.0,
+                      sentiment_weight: float = 1.0) -> torch.Tensor:
+    """Soft sentiment (KL at temperature `T`) + gold sentiment where known (`sent` >= 0), scaled by
+    `sentiment_weight`, + 3 × the topic BCE against the teacher's probabilities."""
+    kd_s = torch.nn.functional.kl_div(torch.log_softmax(lg[:, :ns] / T, -1), torch.softmax(teacher_lg[:, :ns] / T, -1),
+                                      reduction="batchmean") * T * T
+    kd_t = torch.nn.functional.binary_cross_entropy_with_logits(lg[:, ns:], torch.sigmoid(teacher_lg[:, ns:]))
+    has = sent >= 0
+    hard = torch.nn.functional.cross_entropy(lg[has, :ns], sent[has]) if has.any() else lg.sum() * 0
+    return sentiment_weight * (kd_s + 0.5 * hard) + 3.0 * kd_t
+
+
+def cosine_distance(pooled: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean `1 - cos` between each row of `pooled` and of `target`."""
+    return (1.0 - torch.nn.functional.cosine_similarity(pooled, target, dim=-1)).mean()
+
+
+def pooled_and_logits(model, input_ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(pooled output, logits) of a BERT sequence classifier, computed as its own forward computes them."""
+    if not hasattr(model, "bert"):
+        raise TypeError(f"pooled-output distillation needs a BERT classifier, not {type(model).__name__}")
+    pooled = model.bert(input_ids=input_ids, attention_mask=mask).pooler_output
+    return pooled, model.classifier(model.dropout(pooled))
+
+
+def teacher_pooled(model, ids: list[list[int]], pad_id: int, device: torch.device, cache: Path,
+                   echo: Callable[[str], None]) -> torch.Tensor:
+    """The teacher's pooled output of every transfer text (fp32), read from `cache` or computed and saved there."""
+    if not cache.exists():
+        t0 = time.time()
+        echo(f"teacher pooled outputs for {len(ids)} texts …")
+        rows = predict_logits(model, ids, pad_id, device, amp=autocast_dtype(device, "auto"),
+                              forward=lambda x, m: pooled_and_logits(model, x, m)[0], width=model.config.hidden_size)
+        np.save(cache, rows.astype(np.float16))
+        echo(f"  {time.time() - t0:.0f}s")
+    return torch.from_numpy(np.load(cache).astype(np.float32))
+
+
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 6,
                      work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
                      max_minutes: float = 30, augment: int = 0, max_drift: float = 0.7, prefix: str | None = None,
                      links: str | None = None, teacher_reads_links: bool = False,
-                     sentiment_weight: float = 1.0) -> Path:
+                     sentiment_weight: float = 1.0, hidden_weight: float = 0.0) -> Path:
     """Distil the teacher into a `layers`-layer student and export it (module doc).
 
     `prefix` (None: the teacher's) and `links` (a placeholder for every link, None: links as written) are how the
     student reads its texts; the teacher's soft labels are computed on the texts as the teacher reads them, or with
     `teacher_reads_links` with the student's link placeholder too, so that both see the same words.
-    `sentiment_weight` scales the sentiment terms of the loss (soft and gold labels) against the topic term.
+    `sentiment_weight` scales the sentiment terms of the loss (soft and gold labels) against the topic term;
+    `hidden_weight` adds `1 - cos` between the student's and the teacher's pooled output (the 384 numbers the head
+    reads, more of the teacher's knowledge than its 18 logits), the teacher's computed once and cached.
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -225,6 +265,8 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
                                   amp=autocast_dtype(dev, "auto"))
         np.save(cache, t_logits)
         echo(f"  {time.time() - t0:.0f}s")
+    t_pooled = teacher_pooled(t_model, enc.ids, tok.pad_token_id, dev, cache.with_name(cache.name.replace(
+        "teacher_logits_", "teacher_pooled_")), echo) if hidden_weight else None
     student, keep = student_from_teacher(t_model, layers)
     del t_model
     student.config.otklik_text_prefix, student.config.otklik_link_placeholder = s_prefix, links
@@ -250,16 +292,15 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
                 break
             x, m = pad_batch([enc.ids[i] for i in sel], tok.pad_token_id)
             with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-                lg = student(input_ids=x.to(dev), attention_mask=m.to(dev)).logits
+                if t_pooled is None:
+                    lg = student(input_ids=x.to(dev), attention_mask=m.to(dev)).logits
+                else:
+                    pooled, lg = pooled_and_logits(student, x.to(dev), m.to(dev))
             lg = lg.float()
-            tt = tl[sel].to(dev)
-            kd_s = torch.nn.functional.kl_div(torch.log_softmax(lg[:, :ns] / T, -1), torch.softmax(tt[:, :ns] / T, -1),
-                                              reduction="batchmean") * T * T
-            kd_t = torch.nn.functional.binary_cross_entropy_with_logits(lg[:, ns:], torch.sigmoid(tt[:, ns:]))
-            sent = torch.from_numpy(enc.sent[sel]).to(dev)
-            has = sent >= 0
-            hard = torch.nn.functional.cross_entropy(lg[has, :ns], sent[has]) if has.any() else lg.sum() * 0
-            loss = sentiment_weight * (kd_s + 0.5 * hard) + 3.0 * kd_t
+            loss = distillation_loss(lg, tl[sel].to(dev), torch.from_numpy(enc.sent[sel]).to(dev), ns, T,
+                                     sentiment_weight)
+            if t_pooled is not None:
+                loss = loss + hidden_weight * cosine_distance(pooled.float(), t_pooled[sel].to(dev))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
             opt.step()
@@ -284,6 +325,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     tok.save_pretrained(tmp)
     meta = {"teacher": version, "layers": keep, "steps": step, "transfer_rows": len(rows), "prefix": s_prefix,
             "links": links, "teacher_links": t_links, "sentiment_weight": sentiment_weight,
+            "hidden_weight": hidden_weight,
             "augmented_rows": sum(1 for r in rows if r.get("augmented")),
             "epochs": round(step / steps_per_epoch, 2), "seconds": round(time.time() - t0)}
     (tmp / "otklik_distill.json").write_text(json.dumps(meta))

@@ -264,17 +264,20 @@ def multitask_loss(logits, sent, topics, tmask, weight, cw, topic_w: float, n_se
 
 @torch.inference_mode()
 def predict_logits(model, ids: Sequence[Sequence[int]], pad_id: int, device: torch.device, batch_size: int = 64,
-                   amp=None) -> np.ndarray:
+                   amp=None, forward: Callable | None = None, width: int | None = None) -> np.ndarray:
+    """[len(ids), num_labels] logits, or with `forward(input_ids, mask)` any per-row output of `width` columns."""
     model.eval()
+    forward = forward or (lambda x, m: model(input_ids=x, attention_mask=m).logits)
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    out = np.zeros((len(ids), model.config.num_labels), dtype=np.float32)
-    for b in range(0, len(order), batch_size):
-        sel = order[b : b + batch_size]
-        x, m = pad_batch([ids[i] for i in sel], pad_id)
-        x, m = x.to(device), m.to(device)
-        with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-            lg = model(input_ids=x, attention_mask=m).logits.float()
-        out[sel] = lg.cpu().numpy()
+    out = np.zeros((len(ids), width or model.config.num_labels), dtype=np.float32)
+    with torch.no_grad():
+        for b in range(0, len(order), batch_size):
+            sel = order[b : b + batch_size]
+            x, m = pad_batch([ids[i] for i in sel], pad_id)
+            x, m = x.to(device), m.to(device)
+            with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
+                lg = forward(x, m).float()
+            out[sel] = lg.cpu().numpy()
     return out
 
 

@@ -164,3 +164,71 @@ def test_the_sentiment_weight_scales_what_the_student_learns_of_sentiment(tiny_t
         assert json.loads((work / "student" / "otklik_distill.json").read_text())["sentiment_weight"] == weight
     assert moved[0.0][0] == 0.0 and moved[0.0][1] > 0  # topics learnt, sentiment rows untouched
     assert moved[1.0][0] > 0
+
+
+def test_pooled_output_distillation_pulls_the_student_towards_the_teacher(tiny_trained, tmp_path, monkeypatch):
+    """`otklik distill --hidden-weight W`: the teacher's pooled outputs cached once, and the student pulled to them."""
+    import json
+
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from classifiers import distill
+
+    texts = ["Курьер опоздал на три часа", "Спасибо, всё быстро", "Где посылка?", "Посылку потеряли, верните деньги",
+             "Пункт выдачи закрыт", "Отличный сервис"]
+    teacher = AutoModelForSequenceClassification.from_pretrained(tiny_trained).eval()
+    tok = AutoTokenizer.from_pretrained(tiny_trained)
+    enc = tok(["query: " + t for t in texts], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        pooled, logits = distill.pooled_and_logits(teacher, enc["input_ids"], enc["attention_mask"])
+        assert torch.allclose(logits, teacher(**enc).logits, atol=1e-5)  # the same computation as the forward
+    ids = [tok("query: " + t)["input_ids"] for t in texts]
+    cache = tmp_path / "teacher_pooled_x.npy"
+    cached = distill.teacher_pooled(teacher, ids, tok.pad_token_id, torch.device("cpu"), cache, lambda m: None)
+    assert cached.shape == (len(texts), teacher.config.hidden_size) and cache.exists()
+    assert torch.allclose(cached, pooled, atol=0.05)  # fp16 on disk, the teacher's autocast precision
+    assert torch.equal(distill.teacher_pooled(teacher, [], 0, torch.device("cpu"), cache, lambda m: None), cached)
+
+    rows = [{"text": t, "sentiment": "neutral"} for t in texts] * 6
+    monkeypatch.setattr(distill, "transfer_rows", lambda seed, limit=None, augment=0: [dict(r) for r in rows])
+    calls = []
+    real = distill.pooled_and_logits
+    monkeypatch.setattr(distill, "pooled_and_logits", lambda *a: calls.append(1) or real(*a))
+    for weight in (0.0, 1.0):
+        work = tmp_path / f"work{weight}"
+        calls.clear()
+        distill.run_distillation(teacher=tiny_trained, out_dir=tmp_path / f"fast{weight}", layers=1, epochs=1,
+                                 work_dir=work, max_minutes=1, max_drift=10.0, hidden_weight=weight,
+                                 echo=lambda m: None)
+        assert json.loads((work / "student" / "otklik_distill.json").read_text())["hidden_weight"] == weight
+        assert len(list(work.glob("teacher_pooled_*.npy"))) == (1 if weight else 0)
+        assert (len(calls) > 0) == bool(weight)  # the teacher's pass and the student's steps read pooled outputs
+
+
+def test_the_pooled_loss_pulls_towards_its_targets_and_the_sentiment_weight_scales_sentiment():
+    import torch
+
+    from classifiers.distill import cosine_distance, distillation_loss
+
+    gen = torch.Generator().manual_seed(0)
+    target = torch.randn(8, 16, generator=gen)
+    pooled = torch.randn(8, 16, generator=gen, requires_grad=True)
+    start = float(cosine_distance(pooled, target))
+    opt = torch.optim.SGD([pooled], lr=20.0)
+    for _ in range(50):
+        opt.zero_grad()
+        cosine_distance(pooled, target).backward()
+        opt.step()
+    assert float(cosine_distance(pooled, target)) < start / 2 and abs(float(cosine_distance(target, target))) < 1e-6
+
+    ns = 3
+    lg = torch.randn(8, ns + 4, generator=gen, requires_grad=True)
+    teacher, sent = torch.randn(8, ns + 4, generator=gen), torch.tensor([0, 1, 2, -1, 0, 1, 2, -1])
+    grads = {}
+    for weight in (0.0, 1.0, 3.0):
+        lg.grad = None
+        distillation_loss(lg, teacher, sent, ns, sentiment_weight=weight).backward()
+        grads[weight] = lg.grad.clone()
+    assert torch.all(grads[0.0][:, :ns] == 0) and torch.any(grads[1.0][:, :ns] != 0)
+    assert torch.allclose(grads[3.0][:, :ns], 3 * grads[1.0][:, :ns]) and torch.equal(grads[3.0][:, ns:], grads[1.0][:, ns:])
