@@ -3,7 +3,9 @@
 Student = the teacher's embeddings + `layers` of its 12 transformer layers (evenly spaced,
 last one included) + its pooler and head, then trained to match the teacher's logits
 (soft sentiment distribution, temperature 2, and topic probabilities) on the training
-texts (never on a test split), mixed with the gold labels where a row has them. Export:
+texts (never on a test split), mixed with the gold labels where a row has them
+(`distillation_loss`; `--sentiment-weight` scales its sentiment terms) and, with
+`--hidden-weight`, pulled towards the teacher's pooled output (`cosine_distance`). Export:
 ONNX (opset 17) with dynamic batch/sequence axes, then ONNX Runtime dynamic int8
 quantisation of the MatMul weights. The directory also holds config.json + tokenizer files
 so that `load_classifier` serves it through `OnnxClassifier` with the same contract.
