@@ -21,6 +21,7 @@ import numpy as np
 from scipy import sparse
 
 MIN_N, MAX_N = 2, 5
+COUNTS = {"analyzer": "char_wb", "ngram_range": (MIN_N, MAX_N), "lowercase": True}  # as CountVectorizer options
 
 
 def _codepoints(text: str) -> np.ndarray:
@@ -48,10 +49,8 @@ class CharNgramCounter:
             raise ValueError("two vocabulary n-grams share a key")
 
     def _ranks(self, codepoints: np.ndarray) -> np.ndarray:
-        pos = np.searchsorted(self._alphabet, codepoints)
-        pos = np.minimum(pos, len(self._alphabet) - 1) if len(self._alphabet) else pos
-        known = (self._alphabet[pos] == codepoints) if len(self._alphabet) else np.zeros(len(codepoints), bool)
-        return np.where(known, pos + 1, 0).astype(np.int64)
+        pos = np.minimum(np.searchsorted(self._alphabet, codepoints), len(self._alphabet) - 1)
+        return np.where(self._alphabet[pos] == codepoints, pos + 1, 0).astype(np.int64)
 
     def _key(self, gram: str) -> int:
         key = 0
@@ -93,8 +92,7 @@ class SklearnNgramCounter:
     def __init__(self, vocabulary: Mapping[str, int]):
         from sklearn.feature_extraction.text import CountVectorizer
 
-        self._counter = CountVectorizer(analyzer="char_wb", ngram_range=(MIN_N, MAX_N), lowercase=True,
-                                        vocabulary=dict(vocabulary), dtype=np.float32)
+        self._counter = CountVectorizer(**COUNTS, vocabulary=dict(vocabulary), dtype=np.float32)
 
     def transform(self, texts: Sequence[str | None]) -> sparse.csr_matrix:
         return self._counter.transform([t or "" for t in texts])

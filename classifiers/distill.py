@@ -257,7 +257,8 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     s_prefix = t_prefix if prefix is None else prefix
     dev = torch.device(device)
     reading = f"_links-{t_links}" if t_links else ""
-    cache = work / f"teacher_logits_{version}_{len(rows)}_aug{augment}{reading}.npy"
+    stem = f"{version}_{len(rows)}_aug{augment}{reading}.npy"  # what the teacher read: its caches' names
+    cache = work / f"teacher_logits_{stem}"
     if cache.exists():
         t_logits = np.load(cache)
     else:
@@ -267,8 +268,8 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
                                   amp=autocast_dtype(dev, "auto"))
         np.save(cache, t_logits)
         echo(f"  {time.time() - t0:.0f}s")
-    t_pooled = teacher_pooled(t_model, enc.ids, tok.pad_token_id, dev, cache.with_name(cache.name.replace(
-        "teacher_logits_", "teacher_pooled_")), echo) if hidden_weight else None
+    t_pooled = teacher_pooled(t_model, enc.ids, tok.pad_token_id, dev, work / f"teacher_pooled_{stem}",
+                              echo) if hidden_weight else None
     student, keep = student_from_teacher(t_model, layers)
     del t_model
     student.config.otklik_text_prefix, student.config.otklik_link_placeholder = s_prefix, links

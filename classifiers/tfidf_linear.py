@@ -18,14 +18,14 @@ from typing import Sequence
 
 import numpy as np
 
-from .char_ngrams import MAX_N, MIN_N, ngram_counter
+from .char_ngrams import COUNTS, ngram_counter
 
 TOPIC_FILE = "topic_tfidf.npz"
 SENTIMENT_FILE = "sentiment_tfidf.npz"
 MIXTURE_FILES = (TOPIC_FILE, SENTIMENT_FILE)  # with topic_fallback.FILE: `topic_fallback.SCORE_FILES`
 
 # what `CharNgramCounter` counts at inference; the vectorizer fitted on it must read texts the same way
-ANALYZER = {"analyzer": "char_wb", "ngram_range": (MIN_N, MAX_N), "sublinear_tf": True, "lowercase": True}
+ANALYZER = {**COUNTS, "sublinear_tf": True}
 
 
 def vectorizer(**kw):

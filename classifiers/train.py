@@ -270,14 +270,13 @@ def predict_logits(model, ids: Sequence[Sequence[int]], pad_id: int, device: tor
     forward = forward or (lambda x, m: model(input_ids=x, attention_mask=m).logits)
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     out = np.zeros((len(ids), width or model.config.num_labels), dtype=np.float32)
-    with torch.no_grad():
-        for b in range(0, len(order), batch_size):
-            sel = order[b : b + batch_size]
-            x, m = pad_batch([ids[i] for i in sel], pad_id)
-            x, m = x.to(device), m.to(device)
-            with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-                lg = forward(x, m).float()
-            out[sel] = lg.cpu().numpy()
+    for b in range(0, len(order), batch_size):
+        sel = order[b : b + batch_size]
+        x, m = pad_batch([ids[i] for i in sel], pad_id)
+        x, m = x.to(device), m.to(device)
+        with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
+            lg = forward(x, m).float()
+        out[sel] = lg.cpu().numpy()
     return out
 
 

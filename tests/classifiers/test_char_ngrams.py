@@ -13,6 +13,7 @@ ODD = ["", None, "   ", "a", "Я", "İSTANBUL ǅemal", "эмодзи 😀👍�
 
 
 def sklearn_counts(vocabulary, texts):
+    """scikit-learn's counts under the options the mixtures' vectorizer is fitted with (TF weighting aside)."""
     kw = {k: v for k, v in ANALYZER.items() if k != "sublinear_tf"}
     return CountVectorizer(**kw, vocabulary=vocabulary, dtype=np.float32).transform([t or "" for t in texts])
 
