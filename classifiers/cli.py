@@ -286,8 +286,10 @@ def freeze_scales_cmd(model_dir):
               help="Weight of the sentiment terms of the loss (teacher and gold labels) against the topic term.")
 @click.option("--hidden-weight", type=float, default=0.0, show_default=True,
               help="Weight of a 1 - cos loss between the student's and the teacher's pooled outputs (0: off).")
+@click.option("--ffn", type=int, default=None,
+              help="Feed-forward neurons per student layer, the most important kept (default: the teacher's 1536).")
 def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir, max_drift, export_only, prefix,
-                links, teacher_reads_links, sentiment_weight, hidden_weight):
+                links, teacher_reads_links, sentiment_weight, hidden_weight, ffn):
     """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model)."""
     from pathlib import Path
 
@@ -301,7 +303,7 @@ def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_
     run_distillation(teacher=teacher, out_dir=out_dir, layers=layers, work_dir=work_dir, epochs=epochs, limit=limit,
                      max_minutes=minutes, augment=augment, max_drift=max_drift, prefix=prefix, links=links,
                      teacher_reads_links=teacher_reads_links, sentiment_weight=sentiment_weight,
-                     hidden_weight=hidden_weight, echo=click.echo)
+                     hidden_weight=hidden_weight, ffn=ffn, echo=click.echo)
 
 
 @cli.command("classify")

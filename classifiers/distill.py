@@ -225,12 +225,25 @@ def teacher_pooled(model, ids: list[list[int]], pad_id: int, device: torch.devic
     return torch.from_numpy(np.load(cache).astype(np.float32))
 
 
+def narrow_student(student, width: int, ids: list[list[int]], pad_id: int, seed: int,
+                   echo: Callable[[str], None], sample: int = 1024, batch_size: int = 64) -> None:
+    """Prune the student's feed-forward blocks to `width` neurons, importance measured on `sample` of `ids`."""
+    from .ffn_prune import ffn_importance, prune_ffn
+
+    pick = random.Random(seed).sample(range(len(ids)), min(sample, len(ids)))
+    batches = (pad_batch([ids[i] for i in pick[k:k + batch_size]], pad_id) for k in range(0, len(pick), batch_size))
+    before = student.config.intermediate_size
+    prune_ffn(student, width, ffn_importance(student.eval(), batches))
+    student.config.otklik_student_ffn = width
+    echo(f"student: feed-forward blocks {before} → {width} neurons (importance on {len(pick)} transfer texts)")
+
+
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 6,
                      work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
                      max_minutes: float = 30, augment: int = 0, max_drift: float = 0.7, prefix: str | None = None,
                      links: str | None = None, teacher_reads_links: bool = False,
-                     sentiment_weight: float = 1.0, hidden_weight: float = 0.0) -> Path:
+                     sentiment_weight: float = 1.0, hidden_weight: float = 0.0, ffn: int | None = None) -> Path:
     """Distil the teacher into a `layers`-layer student and export it (module doc).
 
     `prefix` (None: the teacher's) and `links` (a placeholder for every link, None: links as written) are how the
@@ -239,6 +252,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     `sentiment_weight` scales the sentiment terms of the loss (soft and gold labels) against the topic term;
     `hidden_weight` adds `1 - cos` between the student's and the teacher's pooled output (the 384 numbers the head
     reads, more of the teacher's knowledge than its 18 logits), the teacher's computed once and cached.
+    `ffn` narrows every feed-forward block of the student to that many neurons before training (`ffn_prune`).
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -275,6 +289,8 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     student.config.otklik_text_prefix, student.config.otklik_link_placeholder = s_prefix, links
     if (s_prefix, links) != (t_prefix, t_links):  # the student reads its texts in its own way
         enc = encode_rows(tok, rows, codes, s_prefix, 128, links=links)
+    if ffn:
+        narrow_student(student, ffn, enc.ids, tok.pad_token_id, seed, echo)
     student.train()
     cfg = StageConfig(name="distill", lr=1e-4, head_lr=1e-4, batch_size=32, warmup=0.05)
     opt = torch.optim.AdamW(_param_groups(student, cfg), betas=(0.9, 0.98), eps=1e-6)
@@ -328,7 +344,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     tok.save_pretrained(tmp)
     meta = {"teacher": version, "layers": keep, "steps": step, "transfer_rows": len(rows), "prefix": s_prefix,
             "links": links, "teacher_links": t_links, "sentiment_weight": sentiment_weight,
-            "hidden_weight": hidden_weight,
+            "hidden_weight": hidden_weight, "ffn": student.config.intermediate_size,
             "augmented_rows": sum(1 for r in rows if r.get("augmented")),
             "epochs": round(step / steps_per_epoch, 2), "seconds": round(time.time() - t0)}
     (tmp / "otklik_distill.json").write_text(json.dumps(meta))
