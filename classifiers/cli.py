@@ -288,8 +288,10 @@ def freeze_scales_cmd(model_dir):
               help="Weight of a 1 - cos loss between the student's and the teacher's pooled outputs (0: off).")
 @click.option("--ffn", type=int, default=None,
               help="Feed-forward neurons per student layer, the most important kept (default: the teacher's 1536).")
+@click.option("--clip-activations", is_flag=True,
+              help="int8 activation ranges chosen by least rounding error on calibration texts, not their min/max.")
 def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir, max_drift, export_only, prefix,
-                links, teacher_reads_links, sentiment_weight, hidden_weight, ffn):
+                links, teacher_reads_links, sentiment_weight, hidden_weight, ffn, clip_activations):
     """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model)."""
     from pathlib import Path
 
@@ -297,13 +299,14 @@ def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_
     from .registry import FAST_MODEL_DIR
 
     if export_only:
-        out = export_student(Path(work_dir) / "student", out_dir or FAST_MODEL_DIR, max_drift=max_drift)
+        out = export_student(Path(work_dir) / "student", out_dir or FAST_MODEL_DIR, max_drift=max_drift,
+                             clip_activations=clip_activations)
         click.echo(f"fast student → {out}")
         return
     run_distillation(teacher=teacher, out_dir=out_dir, layers=layers, work_dir=work_dir, epochs=epochs, limit=limit,
                      max_minutes=minutes, augment=augment, max_drift=max_drift, prefix=prefix, links=links,
                      teacher_reads_links=teacher_reads_links, sentiment_weight=sentiment_weight,
-                     hidden_weight=hidden_weight, ffn=ffn, echo=click.echo)
+                     hidden_weight=hidden_weight, ffn=ffn, clip_activations=clip_activations, echo=click.echo)
 
 
 @cli.command("classify")

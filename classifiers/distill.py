@@ -68,10 +68,12 @@ def transfer_rows(seed: int, limit: int | None = None, augment: int = 0) -> list
     return rows + log_train * 2 + copies  # logistics texts are few and matter most for topics
 
 
-def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True, max_drift: float = 0.5) -> Path:
+def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True, max_drift: float = 0.5,
+                clip_activations: bool = False) -> Path:
     """Export `model` to `<out>/model.onnx` (int8-quantised when `quantize`) and check it against PyTorch.
 
     The check refuses an int8 export whose logits move by more than `max_drift` on three probe texts.
+    `clip_activations`: activation ranges chosen by least rounding error, not min/max (`onnx_scales`).
     """
     class Wrapper(torch.nn.Module):
         def __init__(self, m):
@@ -112,7 +114,7 @@ def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True, max_drif
         quantize_dynamic(str(fused), str(final), weight_type=QuantType.QInt8, per_channel=True,
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         fused.unlink()
-        freeze_checkpoint_scales(final, tokenizer, model.config)
+        freeze_checkpoint_scales(final, tokenizer, model.config, clip=clip_activations)
     else:
         fused.rename(final)
     # check against PyTorch on a padded batch of another shape
@@ -147,7 +149,7 @@ def calibration_feeds(tokenizer, prefix: str, texts: list[str], batch_size: int 
 
 
 def freeze_scales(onnx_path: str | Path, tokenizer, prefix: str, texts: list[str] | None = None,
-                  batch_size: int = 64, max_length: int = 128, links: str | None = None) -> Path:
+                  batch_size: int = 64, max_length: int = 128, links: str | None = None, clip: bool = False) -> Path:
     """Rewrite the int8 graph at `onnx_path` with fixed activation scales (`onnx_scales.py`), in place."""
     import onnx
 
@@ -156,15 +158,15 @@ def freeze_scales(onnx_path: str | Path, tokenizer, prefix: str, texts: list[str
     texts = calibration_texts() if texts is None else texts
     feeds = calibration_feeds(tokenizer, prefix, texts, batch_size, max_length, links)
     model = onnx.load(str(onnx_path))
-    frozen = fuse_integer_matmuls(freeze_activation_scales(model, calibrate_ranges(model, feeds)))
+    frozen = fuse_integer_matmuls(freeze_activation_scales(model, calibrate_ranges(model, feeds, clip)))
     onnx.save(frozen, str(onnx_path))
     return Path(onnx_path)
 
 
-def freeze_checkpoint_scales(onnx_path: str | Path, tokenizer, config) -> Path:
+def freeze_checkpoint_scales(onnx_path: str | Path, tokenizer, config, clip: bool = False) -> Path:
     """`freeze_scales` with the texts read as the checkpoint whose `config` is given reads them (prefix, links)."""
     return freeze_scales(onnx_path, tokenizer, read_otklik_config(config)[4], links=read_links(config),
-                         max_length=min(128, config.max_position_embeddings))
+                         max_length=min(128, config.max_position_embeddings), clip=clip)
 
 
 def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift: float = 0.5) -> Path:
@@ -243,7 +245,8 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
                      max_minutes: float = 30, augment: int = 0, max_drift: float = 0.7, prefix: str | None = None,
                      links: str | None = None, teacher_reads_links: bool = False,
-                     sentiment_weight: float = 1.0, hidden_weight: float = 0.0, ffn: int | None = None) -> Path:
+                     sentiment_weight: float = 1.0, hidden_weight: float = 0.0, ffn: int | None = None,
+                     clip_activations: bool = False) -> Path:
     """Distil the teacher into a `layers`-layer student and export it (module doc).
 
     `prefix` (None: the teacher's) and `links` (a placeholder for every link, None: links as written) are how the
@@ -252,7 +255,8 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     `sentiment_weight` scales the sentiment terms of the loss (soft and gold labels) against the topic term;
     `hidden_weight` adds `1 - cos` between the student's and the teacher's pooled output (the 384 numbers the head
     reads, more of the teacher's knowledge than its 18 logits), the teacher's computed once and cached.
-    `ffn` narrows every feed-forward block of the student to that many neurons before training (`ffn_prune`).
+    `ffn` narrows every feed-forward block of the student to that many neurons before training (`ffn_prune`);
+    `clip_activations` is `export_onnx`'s.
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -348,12 +352,13 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
             "augmented_rows": sum(1 for r in rows if r.get("augmented")),
             "epochs": round(step / steps_per_epoch, 2), "seconds": round(time.time() - t0)}
     (tmp / "otklik_distill.json").write_text(json.dumps(meta))
-    export_student(tmp, out, max_drift=max_drift)
+    export_student(tmp, out, max_drift=max_drift, clip_activations=clip_activations)
     echo(f"fast student → {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB)")
     return out
 
 
-def export_student(student_dir: str | Path, out_dir: str | Path, max_drift: float = 0.5) -> Path:
+def export_student(student_dir: str | Path, out_dir: str | Path, max_drift: float = 0.5,
+                   clip_activations: bool = False) -> Path:
     """The trained PyTorch student at `student_dir` as the shipped int8 ONNX directory `out_dir` (replaced)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -363,7 +368,7 @@ def export_student(student_dir: str | Path, out_dir: str | Path, max_drift: floa
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    export_onnx(student, tok, out, max_drift=max_drift)
+    export_onnx(student, tok, out, max_drift=max_drift, clip_activations=clip_activations)
     student.config.save_pretrained(out)
     tok.save_pretrained(out)
     if (src / "otklik_distill.json").exists():

@@ -125,3 +125,52 @@ def test_the_shape_probe_notices_a_runtime_whose_rows_depend_on_the_batch():
     exact = clf._forward
     clf._forward = lambda ids, mask: exact(ids, mask) + 1e-6 * ids.shape[1]  # a length-dependent rounding error
     assert not clf.shape_independent()
+
+
+def test_a_clipped_range_saturates_rare_outliers_for_finer_steps_and_keeps_an_even_spread_whole():
+    from classifiers.onnx_scales import CLIP_FRACTIONS, closest_range, uint8_rounding_error
+
+    rng = np.random.default_rng(0)
+    common = rng.normal(0, 1, 999_998).astype(np.float32)
+    spiky = np.concatenate([common, np.array([60.0, -40.0], dtype=np.float32)])
+    lo, hi = float(spiky.min()), float(spiky.max())
+    clipped = closest_range(spiky, lo, hi)
+    assert clipped != (lo, hi) and clipped in [(lo * f, hi * f) for f in CLIP_FRACTIONS]
+    assert uint8_rounding_error(spiky, *clipped) < uint8_rounding_error(spiky, lo, hi) / 2
+    even = rng.uniform(-3, 5, 20000).astype(np.float32)
+    assert closest_range(even, float(even.min()), float(even.max())) == (float(even.min()), float(even.max()))
+
+    model = quantize_roundtrip_graph()
+    batches = [{"x": spiky[i:i + 200_000].reshape(-1, 4)} for i in range(0, spiky.size, 200_000)]
+    assert calibrate_ranges(model, batches) == {"x": (lo, hi)}
+    low, high = calibrate_ranges(model, batches, clip=True)["x"]
+    assert lo < low < 0 < high < hi
+    x = common[:400].reshape(-1, 4)
+    plain, finer = (run(freeze_activation_scales(model, {"x": r}), x) for r in ((lo, hi), (low, high)))
+    assert np.abs(finer - x).mean() < np.abs(plain - x).mean() / 2
+
+
+def test_an_export_with_clipped_activation_ranges_is_frozen_and_still_agrees_with_pytorch(tiny_trained, tmp_path):
+    """`otklik distill --clip-activations`: the same export, its fixed ranges chosen by least rounding error."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from classifiers.distill import export_onnx
+
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_trained).eval()
+    tok = AutoTokenizer.from_pretrained(tiny_trained)
+    scales = {}
+    for clip in (False, True):
+        path = export_onnx(model, tok, tmp_path / str(clip), max_drift=1.0, clip_activations=clip)
+        assert has_frozen_scales(path)
+        graph = onnx.load(str(path))
+        scales[clip] = sorted(float(onnx.numpy_helper.to_array(i)) for i in graph.graph.initializer
+                              if i.name.endswith("_scale") and not i.dims and i.data_type == TensorProto.FLOAT)
+    assert len(scales[True]) == len(scales[False]) > 0
+    assert all(c <= p + 1e-9 for c, p in zip(scales[True], scales[False])) and scales[True] != scales[False]
+    enc = tok(["query: " + t for t in TEXTS], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        ref = model(**enc).logits.numpy()
+    feed = {k: enc[k].numpy().astype(np.int64) for k in ("input_ids", "attention_mask")}
+    got = ort.InferenceSession(str(tmp_path / "True" / "model.onnx"), providers=["CPUExecutionProvider"]).run(None, feed)
+    assert np.abs(got[0] - ref).max() < 1.0
