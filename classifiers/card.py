@@ -34,13 +34,18 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
         "## Architecture",
         "",
     ]
+    recipe = _distill_record(model_dir)
     if fast:
         lines += [
             f"* A {layers}-layer student (layers {cfg.get('otklik_student_layers')} of the 12-layer teacher "
-            f"`{cfg.get('otklik_student_of')}`), distilled on the teacher's soft outputs + gold labels over training "
+            f"`{cfg.get('otklik_student_of')}`, feed-forward blocks of {cfg.get('intermediate_size')} neurons), "
+            "distilled on the teacher's soft outputs + gold labels over training "
             "texts, exported to ONNX with ONNX Runtime's BERT fusions and int8 quantisation: per-channel weight "
             "scales, activation scales fixed on training texts (`model.onnx`; a text scores the same alone and in "
             "any batch).",
+            f"* Reads `{cfg.get('otklik_text_prefix', '')}` + text"
+            + (f", every link as the word `{cfg['otklik_link_placeholder']}`" if cfg.get("otklik_link_placeholder")
+               else "") + ".",
             "* Served by `classifiers.model.OnnxClassifier` (`otklik classify --fast`); same outputs as the teacher; "
             "its own per-topic thresholds tuned on the logistics validation split of train.",
         ]
@@ -75,7 +80,7 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
         "",
         "```",
         "otklik train          # convert-e5 → sentiment stage → multi-task stage → thresholds → promotion gate",
-        "otklik distill        # the fast student" if fast else None,
+        f"{distill_command(recipe):<21} # the fast student" if fast else None,
         "otklik evaluate       # the tables below",
         "```",
         "",
@@ -103,6 +108,34 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
                          f"{_fmt(sh['topic_micro_f1'])}, sentiment macro-F1 {_fmt(sh['sentiment_macro_f1'])}.")
     lines.append("")
     return "\n".join(x for x in lines if x is not None)
+
+
+def _distill_record(model_dir: Path) -> dict:
+    path = model_dir / "otklik_distill.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def distill_command(record: dict) -> str:
+    """The `otklik distill` command line that made a student, from its `otklik_distill.json` (defaults left out)."""
+    parts = ["otklik distill"]
+    layers = record.get("layers")
+    if layers and len(layers) != 6:
+        parts.append(f"--layers {len(layers)}")
+    if record.get("prefix") == "":
+        parts.append('--prefix ""')
+    for key, flag, default in (("links", "--links", None), ("ffn", "--ffn", 1536),
+                               ("sentiment_weight", "--sentiment-weight", 1.0),
+                               ("hidden_weight", "--hidden-weight", 0.0), ("augmented_rows", "--augment", 0)):
+        value = record.get(key, default)
+        if key == "augmented_rows":
+            value = 1 if value else 0
+        if value not in (default, None):
+            parts.append(f"{flag} {value}")
+    if record.get("teacher_links") and record.get("teacher_links") == record.get("links"):
+        parts.append("--teacher-reads-links")
+    if record.get("clip_activations"):
+        parts.append("--clip-activations")
+    return " ".join(parts)
 
 
 def mixture_lines(model_dir: Path) -> list[str]:

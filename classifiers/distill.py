@@ -341,7 +341,8 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     if log_val:  # the student's own thresholds, on the same validation split of train as the teacher's
         student.config.otklik_topic_thresholds = tune_thresholds(student, tok, log_val, codes, device, 128)
         echo(f"student thresholds: {student.config.otklik_topic_thresholds}")
-    student.config.otklik_model_version = f"{version}-fast{len(keep)}"
+    reads = ("-noprefix" if t_prefix and not s_prefix else "") + ("-links" if links else "")
+    student.config.otklik_model_version = f"{version}-fast{len(keep)}" + (f"-ffn{ffn}" if ffn else "") + reads
     student.config.otklik_model_name = "e5-small-student-onnx-int8"
     tmp = work / "student"  # kept: `export_student` can re-export it (e.g. with another --max-drift)
     student.save_pretrained(tmp)
@@ -369,8 +370,11 @@ def export_student(student_dir: str | Path, out_dir: str | Path, max_drift: floa
         shutil.rmtree(out)
     out.mkdir(parents=True)
     export_onnx(student, tok, out, max_drift=max_drift, clip_activations=clip_activations)
+    if clip_activations:  # other int8 scales, other scores: a version of its own
+        student.config.otklik_model_version = f"{getattr(student.config, 'otklik_model_version', 'student')}-clip"
     student.config.save_pretrained(out)
     tok.save_pretrained(out)
-    if (src / "otklik_distill.json").exists():
-        shutil.copy2(src / "otklik_distill.json", out / "otklik_distill.json")
+    if (src / "otklik_distill.json").exists():  # the run's record, with how it was exported
+        record = {**json.loads((src / "otklik_distill.json").read_text()), "clip_activations": clip_activations}
+        (out / "otklik_distill.json").write_text(json.dumps(record))
     return out

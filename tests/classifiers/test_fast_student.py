@@ -85,9 +85,28 @@ def test_a_trained_student_is_re_exported_with_its_record(tiny_trained, tmp_path
     res = CliRunner().invoke(cli, ["distill", "--export-only", "--work-dir", str(work), "--out", str(out),
                                    "--max-drift", "10"])
     assert res.exit_code == 0, res.output
-    assert not (out / "stale.onnx").exists() and json.loads((out / "otklik_distill.json").read_text()) == {"steps": 7}
+    assert not (out / "stale.onnx").exists() and json.loads((out / "otklik_distill.json").read_text()) == {
+        "steps": 7, "clip_activations": False}
     clf = load_checkpoint(out, device="cpu")
     assert type(clf).__name__ == "OnnxClassifier" and len(clf.predict(["Курьер опоздал"])) == 1
+    res = CliRunner().invoke(cli, ["distill", "--export-only", "--work-dir", str(work), "--out", str(out),
+                                   "--max-drift", "10", "--clip-activations"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "otklik_distill.json").read_text())["clip_activations"] is True
+    assert load_checkpoint(out, device="cpu").version == f"{clf.version}-clip"  # other scales, another version
+
+
+def test_the_model_card_gives_the_distill_command_that_made_the_student():
+    from classifiers.card import distill_command
+
+    assert distill_command({}) == "otklik distill"
+    shipped = {"layers": [0, 2, 4, 7, 9, 11], "steps": 3334, "augmented_rows": 0, "epochs": 2.67}
+    assert distill_command(shipped) == "otklik distill"
+    record = {"layers": [0, 4, 8, 11], "prefix": "", "links": "http", "teacher_links": "http", "ffn": 1024,
+              "sentiment_weight": 3.0, "hidden_weight": 0.0, "augmented_rows": 120, "clip_activations": True}
+    assert distill_command(record) == ('otklik distill --layers 4 --prefix "" --links http --ffn 1024 '
+                                       "--sentiment-weight 3.0 --augment 1 --teacher-reads-links --clip-activations")
+    assert "--teacher-reads-links" not in distill_command({**record, "teacher_links": None})
 
 
 def test_a_student_reads_links_as_a_placeholder_and_its_own_prefix(tiny_trained, tmp_path, monkeypatch):

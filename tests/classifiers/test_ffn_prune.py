@@ -92,6 +92,7 @@ def test_a_narrow_student_trains_exports_and_serves(tiny_trained, tmp_path, monk
     assert student.base_model.encoder.layer[0].output.dense.weight.shape[1] == width
     assert json.loads((work / "student" / "otklik_distill.json").read_text())["ffn"] == width
     clf = load_classifier(out, device="cpu")
+    assert clf.version.split("+")[0].endswith(f"-fast1-ffn{width}")  # stored classifications name the narrow student
     assert type(clf).__name__ == "OnnxClassifier" and json.loads((out / "config.json").read_text())[
         "intermediate_size"] == width
     preds = clf.predict(TEXTS)
