@@ -9,7 +9,10 @@ from .evaluate import SHORT_WORDS, _fmt
 
 
 def _size_mb(d: Path) -> float:
-    return sum(f.stat().st_size for f in d.iterdir() if f.is_file() and f.name != "README.md") / 1e6
+    from .promote import OUTCOMES_CACHE
+
+    local = {"README.md", OUTCOMES_CACHE}  # the card itself; the gate's cache of scored outcomes (not shipped)
+    return sum(f.stat().st_size for f in d.iterdir() if f.is_file() and f.name not in local) / 1e6
 
 
 def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
@@ -43,7 +46,8 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
             "texts, exported to ONNX with ONNX Runtime's BERT fusions and int8 quantisation: per-channel weight "
             "scales, activation scales fixed on training texts (`model.onnx`; a text scores the same alone and in "
             "any batch).",
-            f"* Reads `{cfg.get('otklik_text_prefix', '')}` + text"
+            (f"* Reads `{cfg['otklik_text_prefix']}` + text" if cfg.get("otklik_text_prefix")
+             else "* Reads the text with no prefix")
             + (f", every link as the word `{cfg['otklik_link_placeholder']}`" if cfg.get("otklik_link_placeholder")
                else "") + ".",
             "* Served by `classifiers.model.OnnxClassifier` (`otklik classify --fast`); same outputs as the teacher; "
