@@ -127,12 +127,11 @@ def distill_command(record: dict) -> str:
         parts.append(f"--layers {len(layers)}")
     if record.get("prefix") == "":
         parts.append('--prefix ""')
+    record = {"augment": 1 if record.get("augmented_rows") else 0, **record}  # older records count rows only
     for key, flag, default in (("links", "--links", None), ("ffn", "--ffn", 1536),
                                ("sentiment_weight", "--sentiment-weight", 1.0),
-                               ("hidden_weight", "--hidden-weight", 0.0), ("augmented_rows", "--augment", 0)):
+                               ("hidden_weight", "--hidden-weight", 0.0), ("augment", "--augment", 0)):
         value = record.get(key, default)
-        if key == "augmented_rows":
-            value = 1 if value else 0
         if value not in (default, None):
             parts.append(f"{flag} {value}")
     if record.get("teacher_links") and record.get("teacher_links") == record.get("links"):

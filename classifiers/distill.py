@@ -350,7 +350,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     meta = {"teacher": version, "layers": keep, "steps": step, "transfer_rows": len(rows), "prefix": s_prefix,
             "links": links, "teacher_links": t_links, "sentiment_weight": sentiment_weight,
             "hidden_weight": hidden_weight, "ffn": student.config.intermediate_size,
-            "augmented_rows": sum(1 for r in rows if r.get("augmented")),
+            "augment": augment, "augmented_rows": sum(1 for r in rows if r.get("augmented")),
             "epochs": round(step / steps_per_epoch, 2), "seconds": round(time.time() - t0)}
     (tmp / "otklik_distill.json").write_text(json.dumps(meta))
     export_student(tmp, out, max_drift=max_drift, clip_activations=clip_activations)

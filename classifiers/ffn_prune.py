@@ -25,7 +25,8 @@ def ffn_importance(model, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) 
     `batches`: (input_ids, attention_mask) pairs; padding tokens do not count.
     """
     layers = _layers(model)
-    sums = [torch.zeros(layer.intermediate.dense.out_features) for layer in layers]
+    sums = [torch.zeros(layer.intermediate.dense.out_features, device=layer.intermediate.dense.weight.device)
+            for layer in layers]
     mask: dict[str, torch.Tensor] = {}
 
     def hook(i: int):
@@ -35,7 +36,7 @@ def ffn_importance(model, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) 
     tokens = 0
     try:
         for ids, att in batches:
-            mask["m"] = att.unsqueeze(-1).float()
+            mask["m"] = att.unsqueeze(-1).float().to(sums[0].device)
             tokens += int(att.sum())
             model(input_ids=ids, attention_mask=att)
     finally:

@@ -107,6 +107,7 @@ def test_the_model_card_gives_the_distill_command_that_made_the_student():
     assert distill_command(record) == ('otklik distill --layers 4 --prefix "" --links http --ffn 1024 '
                                        "--sentiment-weight 3.0 --augment 1 --teacher-reads-links --clip-activations")
     assert "--teacher-reads-links" not in distill_command({**record, "teacher_links": None})
+    assert "--augment 2 " in distill_command({**record, "augment": 2})  # the run's own count, when recorded
 
 
 def test_a_student_reads_links_as_a_placeholder_and_its_own_prefix(tiny_trained, tmp_path, monkeypatch):
