@@ -63,8 +63,8 @@ class _Batch:
                 self.known_global[(kind, m.external_id)] = m  # the lowest id wins, as in _same_item
         keys = {k for fp in fps.values() for k in fp.bands}
         self.bands: dict[int, list[Mention]] = defaultdict(list)
-        self.features: dict[int, minhash.Fingerprint] = {}
-        rows = list(MentionBand.objects.filter(key__in=keys).values_list("key", "mention_id")) if keys else []
+        self.pending_rank = 0
+        rows = sorted(MentionBand.objects.filter(key__in=keys).values_list("key", "mention_id")) if keys else []
         ids = {mid for _, mid in rows}
         mentions = {m.id: m for m in Mention.objects.filter(id__in=ids).only(
             "id", "title", "text", "posted_at", "duplicate_of_id", "source_id", "external_id")}
@@ -85,22 +85,30 @@ class _Batch:
         if src.kind in GLOBAL_ID_KINDS:
             self.known_global.setdefault((src.kind, it.external_id), mention)
 
-    def fingerprint_of(self, m: Mention) -> minhash.Fingerprint:
-        key = id(m)
-        if key not in self.features:
-            self.features[key] = minhash.features(minhash.full_text(m.title, m.text))
-        return self.features[key]
+    @staticmethod
+    def fingerprint_of(m: Mention) -> minhash.Fingerprint:
+        """The mention's features, cached on the instance (an id()-keyed cache went stale when ids were reused)."""
+        cached = getattr(m, "_otklik_features", None)
+        if cached is None:
+            cached = m._otklik_features = minhash.features(minhash.full_text(m.title, m.text))
+        return cached
+
+    @staticmethod
+    def rank(m: Mention) -> tuple[int, int]:
+        """Id order, as neardup orders ties: stored rows by id, then the batch's unwritten rows in index order."""
+        return (0, m.pk) if m.pk is not None else (1, m._otklik_rank)
 
     def find_original(self, fp: minhash.Fingerprint) -> Mention | None:
-        """neardup.find_original over the batch's view of the index."""
+        """neardup.find_original over the batch's view of the index: the same candidates, ties and order."""
         counts: Counter = Counter()
         by_key: dict[int, Mention] = {}
         for k in fp.bands:
             for m in self.bands.get(k, ()):
                 counts[id(m)] += 1
                 by_key[id(m)] = m
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], self.rank(by_key[kv[0]])))[: neardup.TIE_LIMIT]
         best, best_sim = None, 0.0
-        for key, _ in counts.most_common(neardup.MAX_CANDIDATES):
+        for key in neardup.kept_candidates(ranked):
             cand = by_key[key]
             if cand.duplicate_of_id is not None or getattr(cand, "_linked", False):
                 continue
@@ -113,6 +121,9 @@ class _Batch:
         return best
 
     def index(self, mention: Mention, fp: minhash.Fingerprint) -> None:
+        if mention.pk is None:
+            self.pending_rank += 1
+            mention._otklik_rank = self.pending_rank
         for k in set(fp.bands):
             self.bands[k].append(mention)
 

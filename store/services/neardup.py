@@ -50,10 +50,12 @@ def find_original(fp: Fingerprint) -> Mention | None:
     return best
 
 
-def kept_candidates(hits: list[tuple[int, int]], limit: int = MAX_CANDIDATES) -> list[int]:
-    """The ids of the `limit` first (id, shared bands) hits, most bands first, and of any tied with the last."""
+def kept_candidates(hits: list[tuple[int, int]], limit: int | None = None) -> list[int]:
+    """The ids of the `limit` (MAX_CANDIDATES) first (id, shared bands) hits, most bands first, and any tied with
+    the last."""
     if not hits:
         return []
+    limit = MAX_CANDIDATES if limit is None else limit
     last = hits[min(len(hits), limit) - 1][1]
     return [i for i, n in hits if n >= last]
 

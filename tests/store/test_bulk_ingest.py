@@ -6,8 +6,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from search.models import IndexOutbox
+from store import minhash
 from store.models import Mention, MentionBand, Source
-from store.services.bulk_ingest import ingest_many
+from store.services import neardup
+from store.services.bulk_ingest import _Batch, ingest_many
 from store.services.ingest import IngestResult, InvalidItem, MentionInput, ingest
 
 pytestmark = pytest.mark.django_db
@@ -94,11 +96,36 @@ def reset():
 
 @pytest.mark.parametrize("batch", [1, 7, 50, 400])
 def test_bulk_path_stores_what_the_per_item_path_stores(batch):
-    items = stream(400)
+    check_bulk_matches_per_item(batch)
+
+
+@pytest.mark.parametrize("position", [0, 19, 20, 44])
+def test_both_paths_check_every_candidate_tied_at_the_cut(position):
+    """45 stored originals share one band key with a new text; only one of them (at `position` in id order) is its
+    near copy. The per-item lookup keeps the whole tie; the bulk lookup once cut it at MAX_CANDIDATES."""
+    src = Source.objects.get(name="tg")
+    text = "Курьер опоздал на три часа, коробка мятая, в поддержке никто не ответил, заказ 40012345"
+    stored = []
+    for i in range(45):
+        body = text if i == position else " ".join(WORDS[(i + j) % len(WORDS)] for j in range(12))
+        stored.append(
+            Mention.objects.create(source=src, external_id=str(i), text=body, posted_at=T0, content_hash=str(i)))
+    MentionBand.objects.bulk_create([MentionBand(key=7, mention=m) for m in stored])
+    fp = minhash.fingerprint(text + " и ещё")
+    fp = minhash.Fingerprint(fp.length, fp.shingles, fp.numbers, bands=(7,))
+    assert neardup.find_original(fp) == stored[position]
+    batch = _Batch([], {"tg": src}, {0: fp})
+    assert batch.find_original(fp) == stored[position]
+
+
+def check_bulk_matches_per_item(batch: int, items: list[MentionInput] | None = None) -> None:
+    """Store items one by one, then again in batches of `batch`: the outcomes and the stored rows must agree."""
+    wanted = {IngestResult.NEW, IngestResult.NEAR_DUPLICATE} | ({IngestResult.REPEAT, "invalid"} if items is None
+                                                                else set())
+    items = stream(400) if items is None else items
     expected_outcomes = per_item(copy(items))
     expected = snapshot()
-    assert {o[0] for o in expected_outcomes} >= {IngestResult.NEW, IngestResult.NEAR_DUPLICATE, IngestResult.REPEAT,
-                                                "invalid"}
+    assert {o[0] for o in expected_outcomes} >= wanted
     reset()
     got = []
     todo = copy(items)
