@@ -65,6 +65,37 @@ def _model_sentiment(clf, sets) -> dict:
     return out
 
 
+def long_review_rows() -> list[dict]:
+    """SentiRuEval-2015 restaurant and car reviews (both splits) whose whole-review sentiment is positive or negative.
+
+    No checkpoint trains on them; median ~205 word pieces, a third past 256: a check of how long texts are read."""
+    rows = []
+    for r in D.read_jsonl(D.shared_data_dir() / "sentirueval2015_aspect_reviews.jsonl"):
+        whole = (r.get("categories") or {}).get("Whole")
+        if whole in ("positive", "negative"):
+            rows.append({"text": r["text"], "sentiment": whole})
+    return rows
+
+
+def long_review_sentiment(clf, rows: list[dict]) -> dict:
+    """F1(pos,neg) on `rows`, all and the ones past max_length tokens, read whole and cut at max_length."""
+    texts, gold = [r["text"] for r in rows], [r["sentiment"] for r in rows]
+    _, owner = clf.windows(texts)
+    long = np.bincount(owner, minlength=len(texts)) > 1
+    out = {"n": len(rows), "n_long": int(long.sum()), "max_length": clf.max_length}
+    before = clf.read_whole
+    try:
+        for key, whole in (("whole", True), ("cut", False)):
+            clf.read_whole = whole
+            ps, _ = clf.scores(texts)
+            pred = [clf.sentiments[i] for i in ps.argmax(1)]
+            out[key] = {"all": f1_pos_neg(gold, pred),
+                        "long": f1_pos_neg([g for g, k in zip(gold, long) if k], [p for p, k in zip(pred, long) if k])}
+    finally:
+        clf.read_whole = before
+    return out
+
+
 def predict_fixed_sets(model_dir, device: str = "auto"):
     """One checkpoint's predictions on the fixed sets (`significance.Outcomes`, what the promotion gate compares)."""
     from .model import load_checkpoint
@@ -224,9 +255,12 @@ def aspect_experiment(work_dir: Path, base_dir: Path, device: str = "auto", echo
     preds = clf.predict([r["text"] for r in test])
     gold = [r["topics"] for r in test]
     rep = multilabel_report(gold, [p.topics for p in preds], labels)
+    clf.read_whole = False  # the same model, each review cut at 128 tokens (as before long texts were read whole)
+    rep_cut = multilabel_report(gold, [p.topics for p in clf.predict([r["text"] for r in test])], labels)
     base_pred = tfidf_multilabel([r["text"] for r in train], [r["topics"] for r in train], [r["text"] for r in test], labels)
     rep_b = multilabel_report(gold, base_pred, labels)
-    res = {"labels": labels, "model": rep, "tfidf": rep_b, "n_train": len(train), "n_test": len(test)}
+    res = {"labels": labels, "model": rep, "model_cut": rep_cut, "tfidf": rep_b, "n_train": len(train),
+           "n_test": len(test)}
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(res, ensure_ascii=False, indent=1))
     return res
@@ -265,14 +299,34 @@ def render_markdown(report: dict) -> str:
         L += ["### Aspect categories (SentiRuEval-2015 reviews, topic machinery on real labels)", "",
               f"Train {a['n_train']} reviews, test {a['n_test']}; labels = domain/category present (not `absence`).", "",
               "| system | micro-F1 | macro-F1 |", "|---|---:|---:|",
-              f"| fine-tuned e5-small (multi-label head) | {_fmt(a['model']['micro_f1'])} | {_fmt(a['model']['macro_f1'])} |",
+              f"| fine-tuned e5-small (multi-label head), reviews read whole | {_fmt(a['model']['micro_f1'])} | "
+              f"{_fmt(a['model']['macro_f1'])} |",
+              *([f"| the same, each review cut at 128 tokens | {_fmt(a['model_cut']['micro_f1'])} | "
+                 f"{_fmt(a['model_cut']['macro_f1'])} |"] if a.get("model_cut") else []),
               f"| TF-IDF char + LR (one-vs-rest) | {_fmt(a['tfidf']['micro_f1'])} | {_fmt(a['tfidf']['macro_f1'])} |", ""]
+    if report.get("long_reviews"):
+        L += render_long_reviews(report["long_reviews"])
     for key, title in (("logistics_new", "Logistics topics: part E, the new held-out authored test (other voices)"),
                        ("logistics", "Logistics topics: every authored held-out test (parts A, B, C, E)")):
         if report.get(key):
             L += render_logistics(title, report[key])
     L.append(END)
     return "\n".join(L)
+
+
+def render_long_reviews(lr: dict) -> list[str]:
+    """Whole-review sentiment of long real reviews: each system read whole and cut at its max_length."""
+    first = next(iter(lr.values()))
+    L = ["### Long reviews: whole-review sentiment (SentiRuEval-2015 restaurant and car reviews)", "",
+         f"{first['n']} reviews labelled positive or negative as a whole, {first['n_long']} of them longer than "
+         f"{first['max_length']} word pieces. F1(pos,neg):", "",
+         "| system | read whole: all | read whole: long ones | cut: all | cut: long ones |",
+         "|---|---:|---:|---:|---:|"]
+    names = {"model": "fine-tuned e5-small", "fast": "fast student (ONNX int8)"}
+    for name, r in lr.items():
+        L.append(f"| {names.get(name, name)} | {_fmt(r['whole']['all'])} | {_fmt(r['whole']['long'])} | "
+                 f"{_fmt(r['cut']['all'])} | {_fmt(r['cut']['long'])} |")
+    return L + [""]
 
 
 def render_logistics(title: str, lg: dict) -> list[str]:
@@ -368,6 +422,10 @@ def run_evaluation(model_dir=None, device: str = "auto", fast_model=None, aspect
 
             convert_e5(base, keep_texts=conversion_texts(), max_vocab=MAX_VOCAB)
             (base / "DONE").write_text("ok")
+        echo("long reviews: whole-review sentiment, read whole and cut …")
+        reviews = long_review_rows()
+        report["long_reviews"] = {name: long_review_sentiment(c, reviews)
+                                  for name, c in (("model", clf), ("fast", fast)) if c is not None}
         echo("aspect categories experiment (fine-tuning; cached in var/evaluate) …")
         report["aspects"] = aspect_experiment(work_dir, base, device=device, echo=echo)
     md = render_markdown(report)

@@ -47,6 +47,13 @@ GPU_MAX_TOKENS = 65536
 DENSE_MAX_TOKENS = 1024
 
 
+# A text longer than the checkpoint's max_length is read whole, as windows of max_length tokens (each starting with
+# the prefix) that overlap by WINDOW_OVERLAP tokens (a quarter of a window at most), at most MAX_WINDOWS of them;
+# its topic logits are the maximum over the windows (a topic named anywhere counts) and its sentiment logits their
+# mean. Review-site stories run past 256 tokens (docs/classifier.md, *Long texts*).
+WINDOW_OVERLAP = 32
+MAX_WINDOWS = 16
+
 # What `shape_independent` runs at load: a short, a mid and a long text, alone and in batches of other shapes.
 SHAPE_PROBE = ("ок", "Курьер опоздал на три часа, заказ 40012345 так и не привезли",
                "Пункт выдачи закрыт, на горячей линии никто не отвечает, трек не обновляется. " * 6)
@@ -86,6 +93,7 @@ class _Base:
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self.read_whole = True  # False: a long text is cut at max_length tokens (`windows`)
         self.fallback_topic = "other" if "other" in self.topic_codes else None
         self.topic_tfidf = TopicTfidf.load(path)  # a char TF-IDF mixed into the topic scores (topic_tfidf.py)
         self.sentiment_tfidf = SentimentTfidf.load(path)  # and into the sentiment scores (sentiment_tfidf.py)
@@ -104,6 +112,41 @@ class _Base:
                              max_length=self.max_length, add_special_tokens=True, return_attention_mask=False,
                              return_token_type_ids=False)
         return enc["input_ids"]
+
+    def windows(self, texts: Sequence[str]) -> tuple[list[list[int]], np.ndarray]:
+        """Every text's ids as windows of at most max_length tokens, and the index of the text each window reads.
+
+        A text that fits is one window, exactly `encode`'s ids; a longer one is cut into windows that overlap by
+        WINDOW_OVERLAP tokens, each `<s>` + prefix + a slice of the text + `</s>` (module constants)."""
+        first = self.encode(texts)
+        long = [i for i, ids in enumerate(first) if len(ids) == self.max_length]
+        if not self.read_whole or not long:
+            return first, np.arange(len(texts))
+        full = self.tokenizer([encoder_text(texts[i], self.prefix, self.links) for i in long], truncation=True,
+                              max_length=self.max_length * MAX_WINDOWS, add_special_tokens=True,
+                              return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+        head = self.tokenizer(self.prefix.rstrip(), add_special_tokens=False)["input_ids"] if self.prefix.strip() \
+            else []
+        windows_of = {i: self._split(ids, head) for i, ids in zip(long, full)}
+        out, owner = [], []
+        for i, ids in enumerate(first):
+            for w in windows_of.get(i, [ids]):
+                out.append(w)
+                owner.append(i)
+        return out, np.asarray(owner, dtype=np.int64)
+
+    def _split(self, ids: list[int], head: list[int]) -> list[list[int]]:
+        """`ids` (with its special tokens) as overlapping windows of max_length tokens; the first is `encode`'s."""
+        if len(ids) <= self.max_length:
+            return [ids]
+        if ids[1 : 1 + len(head)] != head:
+            head = []
+        start_tok, body, end_tok = ids[:1], ids[1 + len(head) : -1], ids[-1:]
+        size = self.max_length - 2 - len(head)
+        starts = [0]
+        while starts[-1] + size < len(body) and len(starts) < MAX_WINDOWS:
+            starts.append(min(starts[-1] + size - min(WINDOW_OVERLAP, size // 4), len(body) - size))
+        return [start_tok + head + body[s : s + size] + end_tok for s in starts]
 
     def rows_for(self, length: int) -> int:
         """Rows of every batch of padded length `length`: a function of the length alone."""
@@ -171,15 +214,28 @@ class _Base:
         out = np.zeros((len(texts), n_out), dtype=np.float32)
         if not len(texts):
             return out
-        ids = self.encode(texts)
+        ids, owner = self.windows(texts)
+        rows = out if len(ids) == len(texts) else np.zeros((len(ids), n_out), dtype=np.float32)
 
         def run(batch: tuple[int, int, list[int]]) -> None:
-            length, rows, sel = batch
-            x, m = self.pad([ids[i] for i in sel], length, rows)
-            out[sel] = self._forward(x, m)[: len(sel)]
+            length, n, sel = batch
+            x, m = self.pad([ids[i] for i in sel], length, n)
+            rows[sel] = self._forward(x, m)[: len(sel)]
 
         self._run_batches(run, list(self.batches([len(s) for s in ids])))
+        if rows is not out:
+            self._pool_windows(rows, owner, out)
         return out
+
+    def _pool_windows(self, rows: np.ndarray, owner: np.ndarray, out: np.ndarray) -> None:
+        """Per text: the mean of its windows' sentiment logits, the maximum of their topic logits."""
+        ns = len(self.sentiments)
+        counts = np.bincount(owner, minlength=len(out)).astype(np.float32)
+        np.add.at(out[:, :ns], owner, rows[:, :ns])  # out[:, :ns] is a view, so this writes into out
+        out[:, :ns] /= counts[:, None]
+        topics = np.full((len(out), rows.shape[1] - ns), -np.inf, dtype=np.float32)
+        np.maximum.at(topics, owner, rows[:, ns:])
+        out[:, ns:] = topics
 
     def _run_batches(self, run, batches: list) -> None:
         """Call `run` on every batch; one after another here, each on its own thread where a runtime allows it."""
