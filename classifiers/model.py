@@ -53,6 +53,8 @@ DENSE_MAX_TOKENS = 1024
 # mean. Review-site stories run past 256 tokens (docs/classifier.md, *Long texts*).
 WINDOW_OVERLAP = 32
 MAX_WINDOWS = 16
+# How texts are read, for caches of a checkpoint's labels (promote.OUTCOMES_CACHE): change it when inference changes.
+READING = f"windows-{WINDOW_OVERLAP}x{MAX_WINDOWS}"
 
 # What `shape_independent` runs at load: a short, a mid and a long text, alone and in batches of other shapes.
 SHAPE_PROBE = ("ок", "Курьер опоздал на три часа, заказ 40012345 так и не привезли",

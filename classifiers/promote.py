@@ -25,8 +25,10 @@ def fixed_set_outcomes(model_dir: str | Path, device: str = "auto") -> Outcomes:
     """One checkpoint's predictions on the fixed sets (cached in `<dir>/otklik_eval_outcomes.json` per data fingerprint)."""
     from .evaluate import eval_fingerprint, predict_fixed_sets
 
+    from .model import READING
+
     model_dir = Path(model_dir)
-    fp = eval_fingerprint()
+    fp = f"{eval_fingerprint()}/{READING}"  # a change of how texts are read makes the cached labels stale
     cache = model_dir / OUTCOMES_CACHE
     if cache.exists():
         try:

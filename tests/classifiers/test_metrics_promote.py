@@ -172,3 +172,25 @@ def test_bad_corrections_file_is_refused_whole(tmp_path):
     assert res.exit_code == 1 and "6 плохих строк, обучение не начато" in res.output
     assert "строка 3: sentiment не negative/neutral/positive/null ('bogus')" in res.output
     assert not work.exists()
+
+
+def test_cached_fixed_set_labels_are_dropped_when_texts_are_read_differently(tmp_path, monkeypatch):
+    """The gate's cache of a checkpoint's labels is keyed by the evaluation data and by how texts are read."""
+    from classifiers import evaluate, model, promote
+    from classifiers.significance import Outcomes
+
+    calls = []
+
+    def predict(model_dir, device="auto"):
+        calls.append(model_dir)
+        out = Outcomes(topic_codes=["a"])
+        out.sentiment["banks"] = (["positive"], ["negative" if len(calls) > 1 else "positive"])
+        return out
+
+    monkeypatch.setattr(evaluate, "predict_fixed_sets", predict)
+    monkeypatch.setattr(evaluate, "eval_fingerprint", lambda: "data-1")
+    first = promote.fixed_set_outcomes(tmp_path)
+    assert promote.fixed_set_outcomes(tmp_path).sentiment == first.sentiment and len(calls) == 1  # cached
+    monkeypatch.setattr(model, "READING", "another-reading")
+    again = promote.fixed_set_outcomes(tmp_path)
+    assert len(calls) == 2 and again.sentiment["banks"][1] == ["negative"]
