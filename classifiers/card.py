@@ -60,10 +60,14 @@ def model_card(model_dir: Path, report: dict, fast: bool = False) -> str:
             "engine, cosine ≥ 0.9998), vocabulary pruned from 250,002 to "
             f"{cfg.get('vocab_size')} unigram pieces, then fully fine-tuned.",
             "* `BertForSequenceClassification`: logits 0–2 = sentiment (softmax), 3… = topics (sigmoid; thresholds in "
-            "`config.otklik_topic_thresholds`). Input `\"query: \" + text`, at most 256 tokens. Stored fp16.",
+            f"`config.otklik_topic_thresholds`). Input `\"{cfg.get('otklik_text_prefix', 'query: ')}\" + text`. "
+            "Stored fp16.",
             "* Loads with `AutoModelForSequenceClassification` / `AutoTokenizer`; in Otklik with "
             "`classifiers.registry.load_classifier()`.",
         ]
+    lines.append(f"* Reads at most {cfg.get('otklik_max_length', 256)} tokens at once; in Otklik a longer text is read "
+                 "whole, in overlapping windows (topics: the maximum over them, sentiment: the mean; "
+                 "`classifiers/model.py`).")
     lines += mixture_lines(model_dir)
     lines += [
         f"* Size on disk: {_size_mb(model_dir):.1f} MB.",

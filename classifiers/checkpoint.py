@@ -11,7 +11,7 @@ sigmoids, one per code). `config.id2label` names every column ("sentiment:negati
     otklik_model_version      "e5s-20250101-abcdef"
     otklik_taxonomy_version   1
     otklik_text_prefix        "query: "                       (prepended to every text, e5 style)
-    otklik_max_length         256                              (tokens; longer texts are truncated)
+    otklik_max_length         256                              (tokens a window reads; longer texts: model.py)
     otklik_link_placeholder   "http"                           (optional: read in place of every link)
 """
 

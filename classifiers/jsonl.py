@@ -13,7 +13,7 @@ from store.linefile import BadLine, SkipLog, check_not_same_file, is_valid_unico
 
 from .registry import FAST_MODEL_DIR, load_classifier
 
-MAX_TEXT_CHARS = 20_000  # longer texts are skipped; shorter ones past the model's token limit are truncated
+MAX_TEXT_CHARS = 20_000  # longer texts are skipped; shorter ones past max_length are read in windows (model.py)
 CHUNK_LINES = 2048
 
 
