@@ -120,19 +120,16 @@ class _Base:
 
         A text that fits is one window, exactly `encode`'s ids; a longer one is cut into windows that overlap by
         WINDOW_OVERLAP tokens, each `<s>` + prefix + a slice of the text + `</s>` (module constants)."""
-        first = self.encode(texts)
-        long = [i for i, ids in enumerate(first) if len(ids) == self.max_length]
-        if not self.read_whole or not long:
-            return first, np.arange(len(texts))
-        full = self.tokenizer([encoder_text(texts[i], self.prefix, self.links) for i in long], truncation=True,
+        if not self.read_whole:
+            return self.encode(texts), np.arange(len(texts))
+        full = self.tokenizer([encoder_text(t, self.prefix, self.links) for t in texts], truncation=True,
                               max_length=self.max_length * MAX_WINDOWS, add_special_tokens=True,
                               return_attention_mask=False, return_token_type_ids=False)["input_ids"]
         head = self.tokenizer(self.prefix.rstrip(), add_special_tokens=False)["input_ids"] if self.prefix.strip() \
             else []
-        windows_of = {i: self._split(ids, head) for i, ids in zip(long, full)}
         out, owner = [], []
-        for i, ids in enumerate(first):
-            for w in windows_of.get(i, [ids]):
+        for i, ids in enumerate(full):
+            for w in self._split(ids, head):
                 out.append(w)
                 owner.append(i)
         return out, np.asarray(owner, dtype=np.int64)

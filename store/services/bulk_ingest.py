@@ -64,7 +64,7 @@ class _Batch:
         keys = {k for fp in fps.values() for k in fp.bands}
         self.bands: dict[int, list[Mention]] = defaultdict(list)
         self.pending_rank = 0
-        rows = sorted(MentionBand.objects.filter(key__in=keys).values_list("key", "mention_id")) if keys else []
+        rows = list(MentionBand.objects.filter(key__in=keys).values_list("key", "mention_id")) if keys else []
         ids = {mid for _, mid in rows}
         mentions = {m.id: m for m in Mention.objects.filter(id__in=ids).only(
             "id", "title", "text", "posted_at", "duplicate_of_id", "source_id", "external_id")}
