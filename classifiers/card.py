@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .checkpoint import DEFAULT_PREFIX
 from .evaluate import SHORT_WORDS, _fmt
 
 
@@ -124,24 +125,32 @@ def _distill_record(model_dir: Path) -> dict:
 
 
 def distill_command(record: dict) -> str:
-    """The `otklik distill` command line that made a student, from its `otklik_distill.json` (defaults left out)."""
+    """The `otklik distill` command line that made a student, from its `otklik_distill.json` (defaults left out).
+
+    A record without `prefix` predates that option: its student read the teacher's prefix, `"query: "` for every
+    e5 teacher.
+    """
     parts = ["otklik distill"]
     layers = record.get("layers")
     if layers and len(layers) != 6:
         parts.append(f"--layers {len(layers)}")
-    if record.get("prefix") == "":
-        parts.append('--prefix ""')
+    prefix = record.get("prefix", DEFAULT_PREFIX)
+    if prefix != "":
+        parts.append(f'--prefix "{prefix}"')
+    if not record.get("links"):
+        parts.append('--links ""')
+    elif record["links"] != "http":
+        parts.append(f"--links {record['links']}")
     record = {"augment": 1 if record.get("augmented_rows") else 0, **record}  # older records count rows only
-    for key, flag, default in (("links", "--links", None), ("ffn", "--ffn", 1536),
-                               ("sentiment_weight", "--sentiment-weight", 1.0),
+    for key, flag, default in (("ffn", "--ffn", 1536), ("sentiment_weight", "--sentiment-weight", 1.0),
                                ("hidden_weight", "--hidden-weight", 0.0), ("augment", "--augment", 0)):
         value = record.get(key, default)
         if value not in (default, None):
             parts.append(f"{flag} {value}")
     if record.get("teacher_links") and record.get("teacher_links") == record.get("links"):
         parts.append("--teacher-reads-links")
-    if record.get("clip_activations"):
-        parts.append("--clip-activations")
+    if not record.get("clip_activations"):
+        parts.append("--minmax-activations")
     return " ".join(parts)
 
 

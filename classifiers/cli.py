@@ -229,11 +229,13 @@ def tune_fallback_cmd(model_dir, device, dry_run):
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--max-drift", type=float, default=0.5, show_default=True,
               help="Refuse the export when int8 moves a probe text's logits by more than this.")
-def export_onnx_cmd(model_dir, out_dir, max_drift):
+@click.option("--clip-activations", is_flag=True,
+              help="int8 activation ranges chosen by least rounding error on calibration texts, not their min/max.")
+def export_onnx_cmd(model_dir, out_dir, max_drift, clip_activations):
     """Export a whole checkpoint to int8 ONNX (per-channel scales); serve it with --model OUT_DIR."""
     from .distill import export_checkpoint_onnx
 
-    out = export_checkpoint_onnx(model_dir, out_dir, max_drift=max_drift)
+    out = export_checkpoint_onnx(model_dir, out_dir, max_drift=max_drift, clip_activations=clip_activations)
     click.echo(f"int8 ONNX → {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB)")
 
 
@@ -277,9 +279,10 @@ def freeze_scales_cmd(model_dir):
               help="Refuse the int8 export when it moves a probe text's logits by more than this.")
 @click.option("--export-only", is_flag=True,
               help="Skip training: re-export WORK_DIR/student (the last run's PyTorch student) to --out.")
-@click.option("--prefix", default=None, help='The text prefix the student reads (default: the teacher\'s; "" none).')
-@click.option("--links", default=None,
-              help="A word the student reads in place of every link (e.g. http; default: links as written).")
+@click.option("--prefix", default="", show_default=True,
+              help='The text prefix the student reads ("" none, as the shipped student; "query: " the teacher\'s).')
+@click.option("--links", default="http", show_default=True,
+              help='A word the student reads in place of every link ("" reads links as written).')
 @click.option("--teacher-reads-links", is_flag=True,
               help="Compute the teacher's soft labels with the student's link placeholder too (same words for both).")
 @click.option("--sentiment-weight", type=float, default=1.0, show_default=True,
@@ -288,11 +291,14 @@ def freeze_scales_cmd(model_dir):
               help="Weight of a 1 - cos loss between the student's and the teacher's pooled outputs (0: off).")
 @click.option("--ffn", type=int, default=None,
               help="Feed-forward neurons per student layer, the most important kept (default: the teacher's 1536).")
-@click.option("--clip-activations", is_flag=True,
-              help="int8 activation ranges chosen by least rounding error on calibration texts, not their min/max.")
+@click.option("--clip-activations/--minmax-activations", default=True, show_default=True,
+              help="int8 activation ranges chosen by least rounding error on calibration texts, or their min/max.")
 def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir, max_drift, export_only, prefix,
                 links, teacher_reads_links, sentiment_weight, hidden_weight, ffn, clip_activations):
-    """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model)."""
+    """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model).
+
+    The defaults are the shipped student's recipe (no prefix, links read as `http`, clipped int8 ranges).
+    """
     from pathlib import Path
 
     from .distill import export_student, run_distillation
@@ -304,7 +310,7 @@ def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_
         click.echo(f"fast student → {out}")
         return
     run_distillation(teacher=teacher, out_dir=out_dir, layers=layers, work_dir=work_dir, epochs=epochs, limit=limit,
-                     max_minutes=minutes, augment=augment, max_drift=max_drift, prefix=prefix, links=links,
+                     max_minutes=minutes, augment=augment, max_drift=max_drift, prefix=prefix, links=links or None,
                      teacher_reads_links=teacher_reads_links, sentiment_weight=sentiment_weight,
                      hidden_weight=hidden_weight, ffn=ffn, clip_activations=clip_activations, echo=click.echo)
 

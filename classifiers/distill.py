@@ -169,8 +169,12 @@ def freeze_checkpoint_scales(onnx_path: str | Path, tokenizer, config, clip: boo
                          max_length=min(128, config.max_position_embeddings), clip=clip)
 
 
-def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift: float = 0.5) -> Path:
-    """The whole checkpoint (all layers) as int8 ONNX: the middle option between the model and the student."""
+def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift: float = 0.5,
+                           clip_activations: bool = False) -> Path:
+    """The whole checkpoint (all layers) as int8 ONNX: the middle option between the model and the student.
+
+    `clip_activations` is `export_onnx`'s; the export's version says which ranges it has.
+    """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from .topic_fallback import SCORE_FILES
@@ -179,8 +183,9 @@ def export_checkpoint_onnx(model_dir: str | Path, out_dir: str | Path, max_drift
     tok = AutoTokenizer.from_pretrained(src)
     model = AutoModelForSequenceClassification.from_pretrained(src, dtype=torch.float32).eval()
     model.config.otklik_model_name = "e5-small-onnx-int8"
-    model.config.otklik_model_version = f"{getattr(model.config, 'otklik_model_version', 'unversioned')}-onnx-int8"
-    export_onnx(model, tok, out, max_drift=max_drift)
+    version = getattr(model.config, "otklik_model_version", "unversioned")
+    model.config.otklik_model_version = f"{version}-onnx-int8{'-clip' if clip_activations else ''}"
+    export_onnx(model, tok, out, max_drift=max_drift, clip_activations=clip_activations)
     model.config.save_pretrained(out)
     tok.save_pretrained(out)
     for name in SCORE_FILES:
@@ -236,7 +241,6 @@ def narrow_student(student, width: int, ids: list[list[int]], pad_id: int, seed:
     batches = (pad_batch([ids[i] for i in pick[k:k + batch_size]], pad_id) for k in range(0, len(pick), batch_size))
     before = student.config.intermediate_size
     prune_ffn(student, width, ffn_importance(student.eval(), batches))
-    student.config.otklik_student_ffn = width
     echo(f"student: feed-forward blocks {before} → {width} neurons (importance on {len(pick)} transfer texts)")
 
 

@@ -59,6 +59,29 @@ def test_whole_checkpoint_to_int8_onnx(tiny_trained, tmp_path):
     assert np.abs(onnx_clf.logits(texts) - torch_clf.logits(texts)).max() < 1.0  # int8 of a tiny random-ish model
 
 
+def test_export_onnx_can_clip_activation_ranges(tiny_trained, tmp_path):
+    """`otklik export-onnx --clip-activations`: other int8 ranges, a version of their own, the same contract."""
+    import onnx
+    from click.testing import CliRunner
+
+    from classifiers.cli import cli
+    from classifiers.model import load_checkpoint
+
+    for flags, name in (([], "minmax"), (["--clip-activations"], "clip")):
+        res = CliRunner().invoke(cli, ["export-onnx", str(tiny_trained), str(tmp_path / name), "--max-drift", "10",
+                                       *flags])
+        assert res.exit_code == 0, res.output
+    plain = load_checkpoint(tmp_path / "minmax", device="cpu")
+    clipped = load_checkpoint(tmp_path / "clip", device="cpu")
+    assert clipped.version == plain.version + "-clip" and plain.version.endswith("-onnx-int8")
+    assert clipped.thresholds == plain.thresholds and len(clipped.predict(["Курьер опоздал"])) == 1
+    ranges = {name: sorted(float(onnx.numpy_helper.to_array(i)) for i in onnx.load(str(tmp_path / name / "model.onnx"))
+                           .graph.initializer if i.name.endswith("_scale") and not i.dims and i.data_type == 1)
+              for name in ("minmax", "clip")}
+    assert len(ranges["clip"]) == len(ranges["minmax"]) > 0 and ranges["clip"] != ranges["minmax"]
+    assert all(c <= m + 1e-9 for c, m in zip(ranges["clip"], ranges["minmax"]))  # clipped: never wider
+
+
 def test_a_trained_student_is_re_exported_with_its_record(tiny_trained, tmp_path):
     """`otklik distill --export-only`: the last run's PyTorch student to int8 ONNX, replacing the old export."""
     import json
@@ -83,14 +106,14 @@ def test_a_trained_student_is_re_exported_with_its_record(tiny_trained, tmp_path
                                        "--max-drift", "0"])
     assert refused.exit_code != 0 and "disagrees with PyTorch" in str(refused.exception)
     res = CliRunner().invoke(cli, ["distill", "--export-only", "--work-dir", str(work), "--out", str(out),
-                                   "--max-drift", "10"])
+                                   "--max-drift", "10", "--minmax-activations"])
     assert res.exit_code == 0, res.output
     assert not (out / "stale.onnx").exists() and json.loads((out / "otklik_distill.json").read_text()) == {
         "steps": 7, "clip_activations": False}
     clf = load_checkpoint(out, device="cpu")
     assert type(clf).__name__ == "OnnxClassifier" and len(clf.predict(["Курьер опоздал"])) == 1
     res = CliRunner().invoke(cli, ["distill", "--export-only", "--work-dir", str(work), "--out", str(out),
-                                   "--max-drift", "10", "--clip-activations"])
+                                   "--max-drift", "10"])  # clipped ranges are the default
     assert res.exit_code == 0, res.output
     assert json.loads((out / "otklik_distill.json").read_text())["clip_activations"] is True
     assert load_checkpoint(out, device="cpu").version == f"{clf.version}-clip"  # other scales, another version
@@ -99,15 +122,31 @@ def test_a_trained_student_is_re_exported_with_its_record(tiny_trained, tmp_path
 def test_the_model_card_gives_the_distill_command_that_made_the_student():
     from classifiers.card import distill_command
 
-    assert distill_command({}) == "otklik distill"
-    shipped = {"layers": [0, 2, 4, 7, 9, 11], "steps": 3334, "augmented_rows": 0, "epochs": 2.67}
-    assert distill_command(shipped) == "otklik distill"
-    record = {"layers": [0, 4, 8, 11], "prefix": "", "links": "http", "teacher_links": "http", "ffn": 1024,
+    shipped = {"layers": [0, 2, 4, 7, 9, 11], "steps": 3509, "prefix": "", "links": "http", "augmented_rows": 0,
+               "clip_activations": True}
+    assert distill_command(shipped) == "otklik distill"  # the defaults are the shipped student's recipe
+    older = {"layers": [0, 2, 4, 7, 9, 11], "steps": 3334, "augmented_rows": 0, "epochs": 2.67}  # before --prefix
+    assert distill_command(older) == 'otklik distill --prefix "query: " --links "" --minmax-activations'
+    record = {"layers": [0, 4, 8, 11], "prefix": "query: ", "links": "url", "teacher_links": "url", "ffn": 1024,
               "sentiment_weight": 3.0, "hidden_weight": 0.0, "augmented_rows": 120, "clip_activations": True}
-    assert distill_command(record) == ('otklik distill --layers 4 --prefix "" --links http --ffn 1024 '
-                                       "--sentiment-weight 3.0 --augment 1 --teacher-reads-links --clip-activations")
+    assert distill_command(record) == ('otklik distill --layers 4 --prefix "query: " --links url --ffn 1024 '
+                                       "--sentiment-weight 3.0 --augment 1 --teacher-reads-links")
     assert "--teacher-reads-links" not in distill_command({**record, "teacher_links": None})
     assert "--augment 2 " in distill_command({**record, "augment": 2})  # the run's own count, when recorded
+
+
+def test_distill_defaults_are_the_shipped_students_recipe():
+    """`otklik distill` with no flags reproduces the shipped student: its card's command is the bare command."""
+    import json
+
+    from classifiers.card import distill_command
+    from classifiers.cli import distill_cmd
+    from classifiers.registry import FAST_MODEL_DIR
+
+    defaults = {p.name: p.default for p in distill_cmd.params}
+    assert (defaults["prefix"], defaults["links"], defaults["clip_activations"]) == ("", "http", True)
+    shipped = json.loads((FAST_MODEL_DIR / "otklik_distill.json").read_text())
+    assert distill_command(shipped) == "otklik distill"
 
 
 def test_a_student_reads_links_as_a_placeholder_and_its_own_prefix(tiny_trained, tmp_path, monkeypatch):
