@@ -293,8 +293,10 @@ def freeze_scales_cmd(model_dir):
               help="Feed-forward neurons per student layer, the most important kept (default: the teacher's 1536).")
 @click.option("--clip-activations/--minmax-activations", default=True, show_default=True,
               help="int8 activation ranges chosen by least rounding error on calibration texts, or their min/max.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="Where the teacher and the student run (the int8 export is always on CPU).")
 def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir, max_drift, export_only, prefix,
-                links, teacher_reads_links, sentiment_weight, hidden_weight, ffn, clip_activations):
+                links, teacher_reads_links, sentiment_weight, hidden_weight, ffn, clip_activations, device):
     """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model).
 
     The defaults are the shipped student's recipe (no prefix, links read as `http`, clipped int8 ranges).
@@ -312,7 +314,8 @@ def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_
     run_distillation(teacher=teacher, out_dir=out_dir, layers=layers, work_dir=work_dir, epochs=epochs, limit=limit,
                      max_minutes=minutes, augment=augment, max_drift=max_drift, prefix=prefix, links=links or None,
                      teacher_reads_links=teacher_reads_links, sentiment_weight=sentiment_weight,
-                     hidden_weight=hidden_weight, ffn=ffn, clip_activations=clip_activations, echo=click.echo)
+                     hidden_weight=hidden_weight, ffn=ffn, clip_activations=clip_activations, device=device,
+                     echo=click.echo)
 
 
 @cli.command("classify")

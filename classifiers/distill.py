@@ -30,7 +30,7 @@ from .onnx_cpu import cpu_session
 from .registry import DEFAULT_MODEL_DIR, FAST_MODEL_DIR
 from .schedule import LinearSchedule
 from .train import (_param_groups, configure_threads, encode_rows, pad_batch, predict_logits, set_seed,
-                    StageConfig, autocast_dtype, bucketed_batches)
+                    resolve_device, StageConfig, autocast_dtype, bucketed_batches)
 
 
 def student_from_teacher(teacher, layers: int):
@@ -238,7 +238,9 @@ def narrow_student(student, width: int, ids: list[list[int]], pad_id: int, seed:
     from .ffn_prune import ffn_importance, prune_ffn
 
     pick = random.Random(seed).sample(range(len(ids)), min(sample, len(ids)))
-    batches = (pad_batch([ids[i] for i in pick[k:k + batch_size]], pad_id) for k in range(0, len(pick), batch_size))
+    dev = next(student.parameters()).device
+    padded = (pad_batch([ids[i] for i in pick[k:k + batch_size]], pad_id) for k in range(0, len(pick), batch_size))
+    batches = ((x.to(dev), m.to(dev)) for x, m in padded)
     before = student.config.intermediate_size
     prune_ffn(student, width, ffn_importance(student.eval(), batches))
     echo(f"student: feed-forward blocks {before} → {width} neurons (importance on {len(pick)} transfer texts)")
@@ -277,7 +279,8 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     t_links = links if teacher_reads_links else read_links(t_model.config)
     enc = encode_rows(tok, rows, codes, t_prefix, 128, links=t_links)
     s_prefix = t_prefix if prefix is None else prefix
-    dev = torch.device(device)
+    dev = resolve_device(device)
+    t_model.to(dev)
     reading = f"_links-{t_links}" if t_links else ""
     stem = f"{version}_{len(rows)}_aug{augment}{reading}.npy"  # what the teacher read: its caches' names
     cache = work / f"teacher_logits_{stem}"
@@ -293,6 +296,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     t_pooled = teacher_pooled(t_model, enc.ids, tok.pad_token_id, dev, work / f"teacher_pooled_{stem}",
                               echo) if hidden_weight else None
     student, keep = student_from_teacher(t_model, layers)
+    student.to(dev)
     del t_model
     student.config.otklik_text_prefix, student.config.otklik_link_placeholder = s_prefix, links
     if (s_prefix, links) != (t_prefix, t_links):  # the student reads its texts in its own way
@@ -343,7 +347,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
 
     _, log_val = logistics_splits(codes, seed)
     if log_val:  # the student's own thresholds, on the same validation split of train as the teacher's
-        student.config.otklik_topic_thresholds = tune_thresholds(student, tok, log_val, codes, device, 128)
+        student.config.otklik_topic_thresholds = tune_thresholds(student, tok, log_val, codes, dev, 128)
         echo(f"student thresholds: {student.config.otklik_topic_thresholds}")
     reads = ("-noprefix" if t_prefix and not s_prefix else "") + ("-links" if links else "")
     student.config.otklik_model_version = f"{version}-fast{len(keep)}" + (f"-ffn{ffn}" if ffn else "") + reads
