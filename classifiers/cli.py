@@ -61,6 +61,10 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
 @click.option("--brand-swap/--no-brand-swap", default=None,
               help="Training tweets name random companies of their domain (default off; see classifiers/brands.py).")
 @click.option("--multitask-epochs", type=float, default=None)
+@click.option("--replay", type=click.IntRange(min=0), default=None,
+              help="Stage-1 rows replayed in the multi-task stage against forgetting (default 3000).")
+@click.option("--keep-sentiment", type=click.FloatRange(min=0), default=None,
+              help="Weight of the KL holding the multi-task stage's sentiment on replay rows near stage 1's (0.5).")
 @click.option("--sentiment-minutes", type=float, default=None, help="Wall-clock budget of the sentiment stage (default 90).")
 @click.option("--multitask-minutes", type=float, default=None, help="Wall-clock budget of the multi-task stage (default 45).")
 @click.option("--topics-minutes", type=float, default=None, help="Wall-clock budget of the topic stage (default 15).")
@@ -74,7 +78,7 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
               help="Skip conversion and the sentiment stage; run the multi-task stage from this checkpoint "
                    "(e.g. classifiers/models/default, to fold in corrections quickly).")
 def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_epochs, sentiment_lr, prefix,
-              rusentiment_share, brand_swap, multitask_epochs, sentiment_minutes, multitask_minutes, topics_minutes, promote, force, fresh, topics_stage, from_checkpoint):
+              rusentiment_share, brand_swap, multitask_epochs, replay, keep_sentiment, sentiment_minutes, multitask_minutes, topics_minutes, promote, force, fresh, topics_stage, from_checkpoint):
     """Convert e5, fine-tune (sentiment, then sentiment + logistics topics), tune thresholds, gate, promote."""
     from .pipeline import TrainPlan, clear_stages, run_training
 
@@ -106,6 +110,10 @@ def train_cmd(work_dir, models_dir, corrections, device, seed, until, sentiment_
         plan.brand_swap = brand_swap
     if multitask_epochs is not None:
         plan.multitask.epochs = multitask_epochs
+    if replay is not None:
+        plan.replay = replay
+    if keep_sentiment is not None:
+        plan.multitask.keep_sentiment_weight = keep_sentiment
     if sentiment_minutes is not None:
         plan.sentiment.max_minutes = sentiment_minutes
     if multitask_minutes is not None:
