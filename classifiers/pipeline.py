@@ -40,6 +40,7 @@ SEED = 13
 VAL_FRAC_TWEETS = 0.10
 VAL_N_RUSENTIMENT = 1500
 VAL_FRAC_LOGISTICS = 0.15
+FIRST_SPLIT_PARTS = frozenset("abcd")  # carved together, as before part F existed
 # weight of the KL that holds stages 2-3's sentiment output on replay rows near the sentiment stage's; chosen on
 # validation (0 / 0.5 / 1.0: sentiment mean 0.763 / 0.780 / 0.777, logistics topic micro-F1 0.682 / 0.680 / 0.667)
 KEEP_SENTIMENT = 0.5
@@ -136,10 +137,31 @@ def scaled_rows(rows: list[dict], share: float, seed: int) -> list[dict]:
     return rows * int(whole) + random.Random(seed).sample(rows, round(frac * len(rows)))
 
 
-def logistics_splits(codes, seed: int = SEED):
-    rows = D.load_logistics("train", known_codes=codes)
+def logistics_split_group(source: str) -> str:
+    """Which rows are carved into train and validation together: parts A-D as one group, each later file alone.
+
+    `source` is a row's `authored:<file stem>`. Parts A-D were split together for every checkpoint shipped before
+    part F; a later file is carved on its own, so adding a file never moves a row of another file between train and
+    validation (a checkpoint continued from the default would otherwise be validated on rows it learnt).
+    """
+    stem = source.removeprefix("authored:")
+    part = stem.removeprefix("authored_")[:1]
+    return "a-d" if stem.startswith("authored_") and part in FIRST_SPLIT_PARTS else stem
+
+
+def logistics_splits(codes, seed: int = SEED, directory: Path | None = None):
+    """(train, validation) of the authored logistics train files: 15 % of each group, stratified by main topic ×
+    sentiment (`logistics_split_group`)."""
+    groups: dict[str, list[dict]] = {}
+    for r in D.load_logistics("train", directory, known_codes=codes):
+        groups.setdefault(logistics_split_group(r["source"]), []).append(r)
     key = lambda r: (r["topics"][0] if r["topics"] else "", r.get("sentiment"))  # noqa: E731
-    return D.stratified_split(rows, VAL_FRAC_LOGISTICS, seed, key=key)
+    train, val = [], []
+    for name in sorted(groups):
+        t, v = D.stratified_split(groups[name], VAL_FRAC_LOGISTICS, seed, key=key)
+        train += t
+        val += v
+    return train, val
 
 
 def conversion_texts() -> list[str]:
