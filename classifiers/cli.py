@@ -72,8 +72,9 @@ def convert_e5_cmd(out_dir, bin_path, max_vocab):
               help="Compare with the current default on the fixed evaluation sets and promote if not worse.")
 @click.option("--force", is_flag=True, help="Promote even if the candidate is worse.")
 @click.option("--fresh", is_flag=True, help="Retrain the stages from scratch (keeps the converted base).")
-@click.option("--topics-stage/--no-topics-stage", default=False, show_default=True,
-              help="Run stage 3 (positive-weighted topic BCE) after the multi-task stage.")
+@click.option("--topics-stage/--no-topics-stage", default=None,
+              help="Run stage 3 (positive-weighted topic BCE) after the multi-task stage (default: only when not "
+                   "starting from a checkpoint).")
 @click.option("--from-checkpoint", type=click.Path(file_okay=False, exists=True), default=None,
               help="Skip conversion and the sentiment stage; run the multi-task stage from this checkpoint "
                    "(e.g. classifiers/models/default, to fold in corrections quickly).")

@@ -64,10 +64,10 @@ class TrainPlan:
     stage2_val_per_set: int = 400  # sentiment validation rows per set used for stage-2 model selection
     correction_weight: float = 2.0
     start_from: Path | None = None  # skip conversion + stage 1 and start stage 2 from this checkpoint
-    # Stage 3 (positive-weighted topic BCE) existed because stage 2 on 1,384 authored texts ended at validation
-    # topic micro-F1 0.24; on the 7k texts of parts A-D stage 2 alone reaches 0.825, and pos_weight pushes
-    # recall while the issue asks for precision. Off by default since the release of issue 16.
-    topics_stage: bool = False
+    # Stage 3 (positive-weighted topic BCE). None: run it when stage 2 starts from the sentiment stage, whose topic
+    # head is untrained (stage 2 alone then ends at validation topic micro-F1 0.685, stage 3 lifts it; measured
+    # 6 December), and skip it from a released checkpoint, whose topic head stage 2 only has to carry on.
+    topics_stage: bool | None = None
     prefix: str = DEFAULT_PREFIX  # read before every text; stored in the checkpoint's config (stage 1 sets it)
     rusentiment_share: float = 1.0  # RuSentiment rows in stage 1 as a multiple of all of them (an ablation knob)
     brand_swap: bool = False  # training tweets name random companies of their domain (`brands.py`)
@@ -426,6 +426,11 @@ def release(plan: TrainPlan, best: Path, log, log_val: list[dict] | None, versio
     return dest
 
 
+def runs_topics_stage(plan: TrainPlan) -> bool:
+    """Whether stage 3 runs: as asked, else only when training does not start from a released checkpoint."""
+    return plan.topics_stage if plan.topics_stage is not None else plan.start_from is None
+
+
 def run_training(plan: TrainPlan, until: str | None = None, version: str | None = None) -> Path | None:
     log = _log_to(plan.work_dir / "train.log")
     configure_threads(plan.threads)
@@ -445,7 +450,7 @@ def run_training(plan: TrainPlan, until: str | None = None, version: str | None 
         return release(plan, s1, log, None, version)
     # stages 2 and 3 hold the sentiment output on replay rows near the sentiment stage's (learning without forgetting)
     s2, extra = run_multitask_stage(plan, s1, log, anchor=s1)
-    end = run_topics_stage(plan, s2, log, anchor=s1) if plan.topics_stage else s2
+    end = run_topics_stage(plan, s2, log, anchor=s1) if runs_topics_stage(plan) else s2
     if len(plan.interpolate_alphas) > 1:
         from .interpolate import interpolate_checkpoints, select_alpha
 

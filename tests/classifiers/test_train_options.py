@@ -27,3 +27,15 @@ def test_replay_and_keep_weight_reach_the_multitask_stage(tmp_path, monkeypatch)
 def test_a_negative_replay_is_refused(tmp_path, monkeypatch):
     res = CliRunner().invoke(cli, ["train", "--work-dir", str(tmp_path / "w"), "--replay", "-1"])
     assert res.exit_code == 2 and "--replay" in res.output and not (tmp_path / "w").exists()
+
+
+def test_the_topics_stage_runs_from_scratch_and_not_from_a_checkpoint(tmp_path, monkeypatch):
+    scratch = _plan_of([], tmp_path, monkeypatch)
+    assert scratch.topics_stage is None and pipeline.runs_topics_stage(scratch)
+    start = tmp_path / "default"
+    start.mkdir()
+    continued = _plan_of(["--from-checkpoint", str(start)], tmp_path, monkeypatch)
+    assert not pipeline.runs_topics_stage(continued)
+    assert pipeline.runs_topics_stage(_plan_of(["--from-checkpoint", str(start), "--topics-stage"], tmp_path,
+                                               monkeypatch))
+    assert not pipeline.runs_topics_stage(_plan_of(["--no-topics-stage"], tmp_path, monkeypatch))
