@@ -40,7 +40,8 @@ def overlapping(new_rows: list[dict], known_texts: list[str], test_texts: list[s
             drop[r["id"]] = "repeat"
             continue
         seen.add(toks)
-        best = max((jaccard(frozenset(toks), t) for t in tests), default=0.0)
+        words = frozenset(toks)
+        best = max((jaccard(words, t) for t in tests), default=0.0)
         if best >= threshold:
             drop[r["id"]] = f"jaccard {best:.2f} with a test row"
     return drop
