@@ -145,8 +145,7 @@ def logistics_split_group(source: str) -> str:
     validation (a checkpoint continued from the default would otherwise be validated on rows it learnt).
     """
     stem = source.removeprefix("authored:")
-    part = stem.removeprefix("authored_")[:1]
-    return "a-d" if stem.startswith("authored_") and part in FIRST_SPLIT_PARTS else stem
+    return "a-d" if stem.removeprefix("authored_")[:1] in FIRST_SPLIT_PARTS else stem
 
 
 def logistics_splits(codes, seed: int = SEED, directory: Path | None = None):
