@@ -84,7 +84,7 @@ class VkSpider(OtklikSpider):
             return
         body = data.get("response")
         if not isinstance(body, dict) or not isinstance(body.get("items", []), list):
-            yield self.page_failed(response.url, "VK response without items", response.text[:2000])
+            yield self.page_failed(response.url, _unreadable_body(body), response.text[:2000])
             return
         items = body.get("items") or []
         names = _names(body)
@@ -183,3 +183,12 @@ def _names(body: dict) -> dict[int, str]:
     names = {p["id"]: f"{p.get('first_name') or ''} {p.get('last_name') or ''}".strip() for p in listed("profiles")}
     names.update({-g["id"]: str(g.get("name") or "") for g in listed("groups")})
     return names
+
+
+def _unreadable_body(body) -> str:
+    """Why a VK `response` is not an API 5.x page: a legacy (pre-5.0) array names its format, the rest no items."""
+    legacy = isinstance(body, list) and body and type(body[0]) is int and all(isinstance(x, dict) for x in body[1:])
+    if legacy:
+        return (f"VK response in the pre-5.0 format (a count of {body[0]}, then {len(body) - 1} items in one array); "
+                "this spider reads API 5.x answers: check the source's api_version")
+    return "VK response without items"

@@ -44,7 +44,8 @@ def appstore_feed(country: str, app_id: str, page_no: int = 1) -> str:
 def vk_wall(query: dict[str, str]) -> Reply:
     """api.vk.com/method/wall.get: the saved answer for the wall asked for."""
     files = {"memestealer": "vk_wall_get_extended_memestealer.json", "realty": "vk_error_15_wall_get_realty.json",
-             "captcha": "vk_error_14_captcha_swiftyvk.json"}
+             "captcha": "vk_error_14_captcha_swiftyvk.json",
+             "cs50": "vk_video_get_legacy_array_denkneb.json"}  # an answer of the pre-5.0 API: [count, item, ...]
     name = files.get(query.get("domain", ""))
     return Reply(page(name), content_type=VK_JSON) if name else Reply('{"error": {"error_code": 100}}', content_type=VK_JSON)
 
@@ -102,6 +103,7 @@ def sources(web: FakeWeb) -> list[dict]:
         {"name": "vk-wall", "kind": "vk", "domain": "memestealer", "base_url": f"{at}/api.vk.com", "max_pages": 1},
         {"name": "vk-denied", "kind": "vk", "domain": "realty", "base_url": f"{at}/api.vk.com"},
         {"name": "vk-captcha", "kind": "vk", "domain": "captcha", "base_url": f"{at}/api.vk.com"},
+        {"name": "vk-legacy", "kind": "vk", "domain": "cs50", "api_version": "3.0", "base_url": f"{at}/api.vk.com"},
         {"name": "rss-ibash", "kind": "rss", "url": "https://ibash.org.ru/rss.xml"},
         {"name": "rss-xakep", "kind": "rss", "url": "https://xakep.ru/rss/"},
         {"name": "rss-lenta", "kind": "rss", "url": "https://lenta.ru/rss"},

@@ -29,6 +29,8 @@ FAILED = {
     "tg-cut": "truncated page: ends without </html> (96572 bytes)",
     "vk-denied": "VK API error 15: Access denied: token required",
     "vk-captcha": "VK API error 14: Captcha needed",
+    "vk-legacy": "VK response in the pre-5.0 format (a count of 244, then 100 items in one array); this spider reads "
+                 "API 5.x answers: check the source's api_version",
     "rss-cut": "truncated feed: ends without </rss> or </feed> or </rdf:rdf> (131944 bytes)",
     "rss-empty": "empty response (HTTP 200, 0 bytes)",
     "otzovik": "blocked by a captcha or bot check (page title 'Отзовик - Вы робот?')",
