@@ -34,7 +34,8 @@ def run_status(reason: str, stats: dict, failed_pages: int, errors: int) -> tupl
         f"{stats.get('otklik/repeat', 0)} known, {stats.get('otklik/quarantined', 0)} quarantined"
     )
     if ok:
-        return True, f"ok: {counts}"
+        warning = stats.get("otklik/warning")
+        return True, f"ok: {counts}" + (f"; warning: {warning}" if warning else "")
     why = [reason] if reason != "finished" else []
     why += [f"{failed_pages} failed page(s)"] if failed_pages else []
     why += [f"{errors} spider error(s)"] if errors else []

@@ -62,6 +62,9 @@ class AppStoreSpider(OtklikSpider):
         except (ValueError, KeyError, TypeError) as exc:
             yield self.page_failed(response.url, f"malformed feed: {exc}", response.text[:2000])
             return
+        if page == 1 and "entry" not in feed:
+            # Apple's answer for an app without reviews in this storefront, and for an unknown app id or country
+            self.warn("no reviews in the feed (an app without reviews here, or a wrong app_id or country)")
         entries = feed.get("entry") or []
         if isinstance(entries, dict):  # a feed with one review has an object, not a list
             entries = [entries]

@@ -170,6 +170,11 @@ class OtklikSpider(scrapy.Spider):
             self.crawler.stats.set_value("otklik/fail_reason", reason)
         return self.quarantine(url, reason, payload)
 
+    def warn(self, message: str) -> None:
+        """Note something an operator should check in a run that still succeeds (the first note ends its status)."""
+        if not self.crawler.stats.get_value("otklik/warning"):
+            self.crawler.stats.set_value("otklik/warning", self.redact(message))
+
     def quarantine(self, url: str, reason: str, payload: str = "") -> QuarantineItem:
         """Quarantine one record (the rest of the page goes on)."""
         url, reason, payload = self.redact(url), self.redact(reason), self.redact(payload)

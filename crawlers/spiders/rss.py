@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timezone
 
@@ -75,10 +76,36 @@ class RssSpider(OtklikSpider):
                 posted = datetime(*entry["published_parsed"][:6], tzinfo=timezone.utc)
             yield self.item(
                 key,
-                html_to_text(entry.get("summary", "")),
+                entry_text(entry),
                 posted,
                 response,
                 title=html_to_text(entry.get("title", "")),
-                author=html_to_text(entry.get("author", "")),
-                url=entry.get("link", ""),
+                author=html_to_text((entry.get("author_detail") or {}).get("name") or entry.get("author", "")),
+                url=entry_url(entry),
             )
+
+
+FULL_TEXT_KEYS = ("yandex_full-text", "turbo_content")  # Yandex News' and Turbo pages' full article, escaped HTML
+
+
+def entry_text(entry: dict) -> str:
+    """The entry's full text (`content:encoded`, Atom content, `yandex:full-text`, `turbo:content`) when it says
+    more than its summary (often a one-line teaser), else the summary."""
+    summary = html_to_text(entry.get("summary", ""))
+    full = [c.get("value", "") if "html" in (c.get("type") or "html") else _plain(c.get("value", ""))
+            for c in entry.get("content") or [] if isinstance(c, dict)]
+    full += [entry.get(k) or "" for k in FULL_TEXT_KEYS]
+    longest = max((html_to_text(x) for x in full if isinstance(x, str)), key=len, default="")
+    return longest if len(longest) > len(summary) else summary
+
+
+def _plain(text: str) -> str:
+    """Plain text as an HTML fragment that reads back as the same text."""
+    return html.escape(text).replace("\n", "<br>")
+
+
+def entry_url(entry: dict) -> str:
+    """The entry's web address: its link, else an alternate or related one; a guid that is no address is none."""
+    links = [entry.get("link")] + [x.get("href") for rel in ("alternate", "related")
+                                   for x in entry.get("links") or [] if isinstance(x, dict) and x.get("rel") == rel]
+    return next((u for u in links if isinstance(u, str) and u.lower().startswith(("http://", "https://"))), "")

@@ -29,6 +29,8 @@ def test_ratings_keep_decimals_and_round_half_up(value, score, rating):
     ("&laquo;Скоро&raquo; &amp; &#10071; &#x1F621;", "«Скоро» & ❗ 😡"),
     ("&lt;script&gt;alert(1)&lt;/script&gt;", "<script>alert(1)</script>"),  # decoded once, kept as text
     ("a<br><br><br><br>b", "a\n\nb"),
+    ("<ul>\n  <li>раз</li>\n  <li>два</li>\n</ul>", "раз\nдва"),  # a line per item, no blank line between
+    ("<table><tr><td>вес</td><td>2 кг</td></tr><tr><td>цена</td></tr></table>", "вес 2 кг\nцена"),
 ])
 def test_html_to_text(html, text):
     assert html_to_text(html) == text
