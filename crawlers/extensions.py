@@ -32,7 +32,7 @@ def run_status(reason: str, stats: dict, failed_pages: int, errors: int) -> tupl
     counts = (
         f"{stats.get('otklik/new', 0)} new, {stats.get('otklik/near_duplicate', 0)} copies, "
         f"{stats.get('otklik/repeat', 0)} known, {stats.get('otklik/quarantined', 0)} quarantined"
-    )
+    ) + (f", {stats['otklik/media_only']} without words skipped" if stats.get("otklik/media_only") else "")
     if ok:
         warning = stats.get("otklik/warning")
         return True, f"ok: {counts}" + (f"; warning: {warning}" if warning else "")

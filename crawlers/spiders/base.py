@@ -170,6 +170,10 @@ class OtklikSpider(scrapy.Spider):
             self.crawler.stats.set_value("otklik/fail_reason", reason)
         return self.quarantine(url, reason, payload)
 
+    def skip_media_only(self) -> None:
+        """Count a post with media and no words: nothing to classify or answer, so neither stored nor quarantined."""
+        self.crawler.stats.inc_value("otklik/media_only")
+
     def warn(self, message: str) -> None:
         """Note something an operator should check in a run that still succeeds (the first note ends its status)."""
         if not self.crawler.stats.get_value("otklik/warning"):

@@ -33,7 +33,9 @@ class TelegramSpider(OtklikSpider):
             return
         messages = response.css("div.tgme_widget_message[data-post]")
         if not messages and not response.css(".tgme_channel_info, .tgme_channel_history"):
-            yield self.page_failed(response.url, "not a Telegram channel preview page", response.text[:2000])
+            title = " ".join(response.css("title::text").get("").split())[:80]
+            named = f" (title {title!r})" if title else ""  # t.me names a group's, bot's or user's page in its title
+            yield self.page_failed(response.url, f"not a Telegram channel preview page{named}", response.text[:2000])
             return
         truncated = self.truncated_page(response)
         if truncated:
@@ -46,10 +48,13 @@ class TelegramSpider(OtklikSpider):
             post = msg.attrib["data-post"]
             posted = parse_datetime(msg.css("time[datetime]::attr(datetime)").get())
             dates.append(posted)
-            text = html_to_text(msg.css(".tgme_widget_message_text.js-message_text").get())
-            author = msg.css(".tgme_widget_message_from_author::text").get() or msg.css(
-                ".tgme_widget_message_owner_name span::text"
-            ).get("")
+            body = msg.css(".tgme_widget_message_text.js-message_text").get()
+            if body is None and msg.css(MEDIA):
+                self.skip_media_only()  # a photo, video, sticker… without a caption: no words to read
+                continue
+            text = html_to_text(body)
+            author = _whole_text(msg.css(".tgme_widget_message_from_author")) or _whole_text(
+                msg.css(".tgme_widget_message_owner_name span"))
             yield self.item(
                 post,
                 text,
@@ -60,6 +65,17 @@ class TelegramSpider(OtklikSpider):
                 raw={"views": msg.css(".tgme_widget_message_views::text").get(""), **_forwarded(msg), **_reply_to(msg)},
             )
         yield from self.follow(response, dates, _before(response) if messages else None)
+
+
+# What a message without words may carry instead (t.me/s markup).
+MEDIA = (".tgme_widget_message_photo_wrap, .tgme_widget_message_video_player, .tgme_widget_message_sticker_wrap, "
+         ".tgme_widget_message_document, .tgme_widget_message_voice, .tgme_widget_message_roundvideo_player, "
+         ".tgme_widget_message_grouped_wrap, .tgme_widget_message_location_wrap")
+
+
+def _whole_text(nodes) -> str:
+    """All the text inside the first node (a name with an emoji in it is more than its first text node)."""
+    return " ".join(nodes[0].xpath("string()").get("").split()) if nodes else ""
 
 
 def _forwarded(msg) -> dict[str, str]:

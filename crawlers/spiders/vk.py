@@ -96,6 +96,9 @@ class VkSpider(OtklikSpider):
             # A repost is one mention whose identity is the original post; the reposter's words stay in raw.
             history = [p for p in (post.get("copy_history") or [])[:1] if isinstance(p, dict)]
             original = history[0] if history else post
+            if _media_only(original) and not str(post.get("text") or "").strip():
+                self.skip_media_only()  # photos without a caption (nor a reposter's words): nothing to read
+                continue
             item = self._post_item(original, post, names, response)
             if item is None:
                 yield self.quarantine(response.url, "VK post without owner_id/id", str(original)[:2000])
@@ -137,6 +140,8 @@ class VkSpider(OtklikSpider):
                 "repost_comment": wrapper.get("text", "") if original is not wrapper else "",
                 "likes": _count(original.get("likes")),
                 "comments": _count(original.get("comments")),
+                "reposts": _count(original.get("reposts")),
+                "views": _count(original.get("views")),
                 **_reply_to_post(original),
             },
         )
@@ -157,6 +162,13 @@ def _post_text(post: dict) -> str:
         if isinstance(body, dict) and att.get("type") in ATTACHMENT_TITLES:
             parts += [decode_entities(str(body.get(k) or "")).strip() for k in ("title", "description")]
     return "\n".join(p for p in parts if p)
+
+
+def _media_only(post: dict) -> bool:
+    """A post of attachments (photos, stickers…) and no words, not even an attachment's title."""
+    attachments = post.get("attachments")
+    has_media = isinstance(attachments, list) and any(isinstance(a, dict) for a in attachments)
+    return has_media and not _post_text(post)
 
 
 def _reply_to_post(post: dict) -> dict[str, str]:
