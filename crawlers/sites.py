@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 
 SITES_FILE = Path(__file__).resolve().parent / "sites.yaml"
-HTML_KEYS = {"item", "id", "text", "author", "rating", "date", "title", "url", "next_page", "id_pattern"}
-JSON_KEYS = {"embedded_json", "items", "id", "text", "author", "rating", "date", "title", "url", "id_pattern"}
+HTML_KEYS = {"item", "id", "text", "author", "rating", "date", "title", "url", "next_page", "id_pattern", "total"}
+JSON_KEYS = {"embedded_json", "items", "id", "text", "author", "rating", "date", "title", "url", "id_pattern", "total"}
 
 
 @lru_cache(maxsize=4)

@@ -27,10 +27,15 @@ _CAPTCHA_NODES = "form[class*=captcha], input[name*=captcha], img[src*=captcha],
 _CAPTCHA_TITLE = re.compile(r"робот|captcha|капч|are you (?:a )?human|access denied|доступ ограничен", re.IGNORECASE)
 
 
+_HIDDEN = "ancestor-or-self::*[@hidden or contains(translate(@style, ' ', ''), 'display:none')]"
+
+
 def block_reason(page: Selector) -> str | None:
-    """Why a page without reviews is a wall rather than an empty listing: a captcha or bot check."""
+    """Why a page without reviews is a wall rather than an empty listing: a captcha or bot check (a captcha field
+    hidden in a login pop-up of an ordinary page is none)."""
     title = " ".join(page.css("title::text").getall()).strip()
-    if page.css(_CAPTCHA_NODES) or _CAPTCHA_TITLE.search(title):
+    shown = [node for node in page.css(_CAPTCHA_NODES) if not node.xpath(_HIDDEN)]
+    if shown or _CAPTCHA_TITLE.search(title):
         return f"blocked by a captcha or bot check (page title {title[:80]!r})"
     return None
 
@@ -85,6 +90,24 @@ class ReviewSiteSpider(OtklikSpider):
             return out
         return [{k: self.select(node, k) for k in FIELDS} | {"_html": node.get()} for node in self.item_nodes(page)]
 
+    def no_reviews_reason(self, page: Selector) -> str:
+        """Why a page gave no review: the selector that matched nothing, or what the embedded JSON lacked."""
+        var = self.selectors.get("embedded_json")
+        if not var:
+            return "no review items matched the site's item selector"
+        if embedded_json(page.get(), var) is None:
+            return f"the page assigns no JSON to {var!r} (a changed layout, or not the site's page)"
+        return f"no reviews under {self.selectors['items']!r} in the page's {var!r} JSON"
+
+    def warn_when_partial(self, page: Selector, found: int) -> None:
+        """Warn when the page says the site holds more reviews than it shows and there is no next page to read."""
+        if "total" not in self.selectors or self.select(page, "next_page"):
+            return
+        data = embedded_json(page.get(), self.selectors["embedded_json"]) if "embedded_json" in self.selectors else None
+        total = _scalar(json_values(data, self.selectors["total"])) if data is not None else self.select(page, "total")
+        if total.isdigit() and int(total) > found:
+            self.warn(f"the page shows {found} of {total} reviews and links no next page: the rest are not read")
+
     def item_nodes(self, page: Selector):
         """The review nodes: those of the first `item` selector that matches any."""
         sels = self.selectors["item"]
@@ -121,10 +144,13 @@ class ReviewSiteSpider(OtklikSpider):
             yield self.page_failed(response.url, empty)
             return
         records = self.records(response.selector)
-        if not records and self.chain_of(response)["page"] == 1:
-            reason = block_reason(response.selector) or "no review items matched the site's item selector"
+        first_page = self.chain_of(response)["page"] == 1
+        if not records and first_page:
+            reason = block_reason(response.selector) or self.no_reviews_reason(response.selector)
             yield self.page_failed(response.url, reason, response.text[:2000])
             return
+        if first_page:
+            self.warn_when_partial(response.selector, len(records))
         truncated = self.truncated_page(response) if records and b"<html" in response.body[:4096].lower() else None
         if truncated:
             yield self.page_failed(response.url, truncated, response.text[-2000:])

@@ -10,7 +10,7 @@ from scrapy.http import HtmlResponse, Request
 
 from crawlers.parsing import html_to_text, parse_datetime, parse_rating, parse_score
 from crawlers.sites import embedded_json, json_values
-from crawlers.spiders.review_site import ReviewSiteSpider
+from crawlers.spiders.review_site import ReviewSiteSpider, block_reason
 from crawlers.spiders.telegram import _forwarded
 
 
@@ -98,3 +98,20 @@ def test_vk_post_text_decodes_entities_and_falls_back_to_attachments():
                                                                       "description": ""}}, {"type": "photo", "photo": {}}]}
     assert _post_text(video) == "Распаковка «посылки»"
     assert _post_text({"text": "", "attachments": [{"type": "photo", "photo": {"text": "x"}}]}) == ""
+
+
+def test_a_hidden_captcha_field_is_no_block_and_json_pages_say_what_they_lacked():
+    # A login pop-up with a captcha field, hidden, on an ordinary page (the shape of a saved Yandex.Market page).
+    login = '<div class="popup" style="display: none"><form><input name="captcha"></form></div>'
+    assert block_reason(Selector(text=f"<html><head><title>Маркет</title></head><body>{login}</body></html>")) is None
+    shown = "<html><head><title>Маркет</title></head><body><form><input name='captcha'></form></body></html>"
+    assert block_reason(Selector(text=shown)) == "blocked by a captcha or bot check (page title 'Маркет')"
+
+    spider = ReviewSiteSpider(source="g", config={"site": "2gis", "start_url": "https://2gis.ru/x/firm/1"})
+    assert spider.no_reviews_reason(Selector(text="<html><script>var x = 1;</script></html>")) == (
+        "the page assigns no JSON to 'initialState' (a changed layout, or not the site's page)")
+    # 2GIS's answer for a firm that does not exist: the state parses, its reviews are empty.
+    missing = """<script>var initialState = JSON.parse('{"data":{"entity":{"profile":{"1":{"meta":{"code":404}}}},\
+"review":{}}}');</script>"""
+    assert spider.no_reviews_reason(Selector(text=missing)) == (
+        "no reviews under 'data.review.*.data' in the page's 'initialState' JSON")

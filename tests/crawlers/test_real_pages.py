@@ -76,6 +76,9 @@ def test_real_pages_crawl_then_rerun(web):
     left = [m.external_id for m in Mention.objects.all() if ENTITY.search(m.text) or ENTITY.search(m.title)]
     assert left == ["http://ibash.org.ru/quote.php?id=17370"]
     assert "Лаба&#769;зник" in _get("rss-ibash", left[0]).text
+    # 2GIS puts the first 50 of a firm's reviews in the page: the run succeeds and says the rest were not read.
+    assert Source.objects.get(name="2gis").last_status.endswith(
+        "warning: the page shows 50 of 251 reviews and links no next page: the rest are not read")
     states = {s.name: s.state for s in Source.objects.all()}
     assert all(states[name] == {} for name in FAILED)  # a failed run keeps the old (empty) state
 
