@@ -88,7 +88,14 @@ class ReviewSiteSpider(OtklikSpider):
                     rec = {k: _scalar(json_values(node, self.selectors[k])) for k in FIELDS if self.selectors.get(k)}
                     out.append(rec | {"_plain": "1"})
             return out
-        return [{k: self.select(node, k) for k in FIELDS} | {"_html": node.get()} for node in self.item_nodes(page)]
+        return [{k: self.select(node, k) for k in FIELDS} | {"_html": node.get(), "_more": self.more_text(node)}
+                for node in self.item_nodes(page)]
+
+    def more_text(self, node) -> str:
+        """The HTML of each `text_more` selector's first match (pros, cons…), to follow the text as paragraphs."""
+        sels = self.selectors.get("text_more") or []
+        sels = [sels] if isinstance(sels, str) else sels
+        return "".join(f"<p>{node.css(sel).get()}</p>" for sel in sels if node.css(sel))
 
     def no_reviews_reason(self, page: Selector) -> str:
         """Why a page gave no review: the selector that matched nothing, or what the embedded JSON lacked."""
@@ -125,7 +132,7 @@ class ReviewSiteSpider(OtklikSpider):
         text = (lambda v: decode_entities(v).strip()) if record.get("_plain") else html_to_text
         return {
             "id": m.group(1) if m else None,
-            "text": text(record.get("text")),
+            "text": "\n\n".join(t for t in (text(record.get("text")), html_to_text(record.get("_more"))) if t),
             "posted_at": parse_datetime(record.get("date")),
             "title": text(record.get("title")),
             "author": text(record.get("author")),

@@ -60,7 +60,9 @@ OTZOVIK = """<html><body><div class="product-rating"><span>4.9</span></div><div 
 <div class="review-postdate" content="2026-06-02">2 июн 2026</div>
 <h3><a class="review-title" href="https://otzovik.com/review_1234567.html">Потеряли посылку</a></h3>
 <div class="review-teaser">Посылку искали
-   две недели,&nbsp;так и не нашли.</div></div></div></body></html>"""
+   две недели,&nbsp;так и не нашли.</div>
+<div class="review-plus">Достоинства: дешево</div><div class="review-minus">Недостатки: теряют посылки</div>
+</div></div></body></html>"""
 
 
 def test_otzovik_config_reads_the_real_markup():
@@ -69,7 +71,9 @@ def test_otzovik_config_reads_the_real_markup():
     f = spider.fields(record, "https://otzovik.com/reviews/x/")
     assert f["id"] == "1234567" and f["rating"] == 2 and f["author"] == "Marina_K" and f["title"] == "Потеряли посылку"
     assert f["posted_at"] == datetime.fromisoformat("2026-06-02T00:00:00+03:00")
-    assert f["text"] == "Посылку искали две недели,\xa0так и не нашли."
+    # The list shows a teaser; the pros and cons beside it follow as paragraphs.
+    assert f["text"] == ("Посылку искали две недели,\xa0так и не нашли.\n\nДостоинства: дешево\n\n"
+                         "Недостатки: теряют посылки")
     assert f["url"] == "https://otzovik.com/review_1234567.html"
 
 
