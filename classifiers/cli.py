@@ -154,6 +154,26 @@ def evaluate_cmd(model_dir, fast_model, device, aspects, write_docs, json_out, r
         Path(json_out).write_text(json.dumps(report, ensure_ascii=False, indent=1))
 
 
+@cli.command("evaluate-file")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
+              help="Checkpoint to score (default: the shipped default).")
+@click.option("--fast-model", type=click.Path(file_okay=False), default=None,
+              help="Also score this student (default: classifiers/models/fast if present).")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--json-out", type=click.Path(dir_okay=False), default=None)
+def evaluate_file_cmd(path, model_dir, fast_model, device, json_out):
+    """Score the model, the fast student and the rules on a labelled JSONL file (text, topics, sentiment)."""
+    from .labelled_eval import LabelledFileError, labelled_report
+
+    try:
+        report = labelled_report(path, model_dir, fast_model, device=device, echo=click.echo)
+    except LabelledFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    if json_out:
+        Path(json_out).write_text(json.dumps(report, ensure_ascii=False, indent=1))
+
+
 @cli.command("train-reference")
 @click.option("--work-dir", type=click.Path(file_okay=False), default=str(DEFAULT_WORK_DIR.parent / "reference"),
               show_default=True)
@@ -353,6 +373,7 @@ COMMANDS = [
     train_cmd,
     train_reference_cmd,
     evaluate_cmd,
+    evaluate_file_cmd,
     promote_cmd,
     ensemble_topics_cmd,
     ensemble_sentiment_cmd,

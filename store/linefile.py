@@ -34,6 +34,9 @@ REASONS = {
     "bad_sentiment": "sentiment не negative/neutral/positive/null",
     "bad_topics": "topics не список кодов",
     "no_label": "нет ни sentiment, ни topics",
+    "no_topics": "нет поля topics (список кодов тем)",
+    "unknown_topic": "неизвестный код темы",
+    "empty_file": "в файле нет ни одной строки",
 }
 
 

@@ -29,11 +29,13 @@ RSS = """<?xml version="1.0" encoding="utf-8"?>
 <li>курьер опоздал;</li>
 <li>посылку вскрыли.</li>
 </ul>]]></content:encoded></item>
-<item><guid>1003</guid><title>Только анонс</title><pubDate>Tue, 03 Nov 2026 12:00:00 +0300</pubDate><description>Полный текст короче анонса?</description>
+<item><guid>1003</guid><title>Только анонс</title>
+<pubDate>Tue, 03 Nov 2026 12:00:00 +0300</pubDate><description>Полный текст короче анонса?</description>
 <content:encoded><![CDATA[<p>Нет.</p>]]></content:encoded></item>
 </channel></rss>"""
 
-EMPTY_APP_FEED = """{"feed": {"author": {"name": {"label": "iTunes Store"}}, "updated": {"label": "2015-06-01T00:00:00-07:00"},
+EMPTY_APP_FEED = """{"feed": {"author": {"name": {"label": "iTunes Store"}},
+"updated": {"label": "2015-06-01T00:00:00-07:00"},
 "link": [{"attributes": {"rel": "alternate", "type": "text/html", "href": ""}},
          {"attributes": {"rel": "last", "href": ""}}], "id": {"label": "x"}}}"""
 
