@@ -5,12 +5,10 @@ and an App Store feed with no reviews at all."""
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from crawlers.fakeweb import FakeWeb, Reply
-from crawlers.runner import crawl
-from crawlers.sources import crawl_specs, sync_sources
 from store.models import Mention, Source
+from tests.crawlers.local import crawl_once, load_sources
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:yandex="http://news.yandex.ru" xmlns:content="http://purl.org/rss/1.0/modules/content/">
@@ -46,19 +44,15 @@ def web(shared_db, tmp_path):
     web.add("https://news.example.ru/rss", Reply(RSS, content_type="application/rss+xml; charset=utf-8"))
     web.add("https://itunes.apple.com/en/rss/customerreviews/page=1/id=1/sortBy=mostRecent/json",
             Reply(EMPTY_APP_FEED, content_type="text/javascript; charset=utf-8"))
-    path = tmp_path / "sources.yaml"
-    sources = [{"name": "news", "kind": "rss", "url": "https://news.example.ru/rss"},
-               {"name": "app-none", "kind": "appstore", "app_id": "1", "country": "en",
-                "base_url": f"{web.url}/itunes.apple.com"}]
-    path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
-    sync_sources(path)
+    load_sources(tmp_path, [{"name": "news", "kind": "rss", "url": "https://news.example.ru/rss"},
+                            {"name": "app-none", "kind": "appstore", "app_id": "1", "country": "en",
+                             "base_url": f"{web.url}/itunes.apple.com"}])
     with web:
         yield web
 
 
 def test_feed_entries_keep_full_text_names_and_addresses(web):
-    settings = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "OTKLIK_SNAPSHOT_URL": web.url}
-    stats = crawl(crawl_specs(), settings=settings).per_source
+    stats = crawl_once(web)
     assert stats["news"]["new"] == 3 and stats["news"]["ok"]
 
     teaser = Mention.objects.get(source__name="news", external_id="1001")

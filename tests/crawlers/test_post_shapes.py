@@ -7,12 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from crawlers.fakeweb import FakeWeb, Reply
-from crawlers.runner import crawl
-from crawlers.sources import crawl_specs, sync_sources
 from store.models import Mention, QuarantinedItem, Source
+from tests.crawlers.local import crawl_once, load_sources
 
 
 def _message(post: int, inner: str, when: str) -> str:
@@ -53,16 +51,13 @@ def web(shared_db, tmp_path):
     sources = [{"name": "tg", "kind": "telegram", "channel": "skoro", "base_url": f"{web.url}/t.me"},
                {"name": "tg-chat", "kind": "telegram", "channel": "skoro_chat", "base_url": f"{web.url}/t.me"},
                {"name": "vk", "kind": "vk", "domain": "skoro", "base_url": f"{web.url}/api.vk.com"}]
-    path = tmp_path / "sources.yaml"
-    path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
-    sync_sources(path)
+    load_sources(tmp_path, sources)
     with web:
         yield web
 
 
 def test_posts_without_words_are_skipped_and_counters_kept(web):
-    settings = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "OTKLIK_SNAPSHOT_URL": web.url}
-    stats = crawl(crawl_specs(), settings=settings).per_source
+    stats = crawl_once(web)
 
     # A photo without a caption is neither a mention nor a quarantined item, and the run succeeds.
     for name, kept in (("tg", "skoro/10"), ("vk", "-1_5")):

@@ -8,12 +8,10 @@ import re
 from datetime import datetime, timezone
 
 import pytest
-import yaml
 from parsel import Selector
 
-from crawlers.runner import crawl
 from store.models import Mention, QuarantinedItem, Source
-from crawlers.sources import crawl_specs, sync_sources
+from tests.crawlers.local import crawl_once, load_sources
 from tests.crawlers.realweb import needs_real_pages, page, real_web, sources
 
 pytestmark = needs_real_pages
@@ -45,16 +43,9 @@ def utc(*args) -> datetime:
 @pytest.fixture
 def web(shared_db, tmp_path):
     w = real_web()
-    path = tmp_path / "sources.yaml"
-    path.write_text(yaml.safe_dump({"sources": sources(w)}, allow_unicode=True), encoding="utf-8")
-    sync_sources(path)
+    load_sources(tmp_path, sources(w))
     with w:
         yield w
-
-
-def _crawl(web) -> dict[str, dict]:
-    settings = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "OTKLIK_SNAPSHOT_URL": web.url}
-    return crawl(crawl_specs(), settings=settings).per_source
 
 
 def _get(source: str, external_id: str) -> Mention:
@@ -62,7 +53,7 @@ def _get(source: str, external_id: str) -> Mention:
 
 
 def test_real_pages_crawl_then_rerun(web):
-    stats = _crawl(web)
+    stats = crawl_once(web)
     assert {n: (s["new"], s["near_duplicate"]) for n, s in stats.items() if s["new"] or s["near_duplicate"]} == STORED
     assert {n for n, s in stats.items() if not s["ok"]} == set(FAILED)
     assert Mention.objects.count() == sum(a + b for a, b in STORED.values()) == 847
@@ -82,7 +73,7 @@ def test_real_pages_crawl_then_rerun(web):
     states = {s.name: s.state for s in Source.objects.all()}
     assert all(states[name] == {} for name in FAILED)  # a failed run keeps the old (empty) state
 
-    again = _crawl(web)
+    again = crawl_once(web)
     assert sum(s["new"] + s["near_duplicate"] for s in again.values()) == 0
     assert Mention.objects.count() == 847
     assert again["app-au"]["pages"] == again["tg-xkcd"]["pages"] == again["2gis"]["pages"] == 1
