@@ -90,7 +90,8 @@ def encoder_text(text: str | None, prefix: str, links: str | None = None) -> str
     return prefix + (LINK.sub(lambda _: links, text) if links else text)
 
 
-SHOUT_MIN_LETTERS = 8  # "ОК", "СДЭК" or "ПВЗ" alone is no shouting
+CALM_READING = "+calm"  # what a served checkpoint's version gains: its texts are read through `unshouted`
+SHOUT_MIN_LETTERS = 8  # a text in capitals this short ("ОК", "ПВЗ") is not put in sentence case
 SHOUT_SHARE = 0.7
 _SENTENCE_START = re.compile(r"(^|[.!?…]\s+)(\w)")
 _CAPITAL_WORD = re.compile(r"\b[^\W\d_]{4,}\b")

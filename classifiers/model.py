@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .checkpoint import encoder_text, read_links, read_otklik_config
+from .checkpoint import CALM_READING, encoder_text, read_links, read_otklik_config
 from .onnx_cpu import cpu_session, session_options
 from .sentiment_tfidf import SentimentTfidf
 from .tfidf_linear import JointTfidf
@@ -90,6 +90,7 @@ class _Base:
         self.tokenizer = tokenizer
         (self.sentiments, self.topic_codes, self.thresholds, self.version, self.prefix,
          self.max_length) = read_otklik_config(config)
+        self.version += CALM_READING  # stored classifications made before texts in capitals were read calmly differ
         self.links = read_links(config)  # a placeholder read in place of every link, if the checkpoint has one
         self.name = getattr(config, "otklik_model_name", None) or f"{config.model_type}-{self.path.name}"
         self.batch_size = batch_size

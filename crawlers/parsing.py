@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
-from w3lib.html import remove_tags, replace_entities
+from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # Source formatting (line wraps, indentation) is whitespace like any other; line breaks come from markup.
@@ -16,7 +16,8 @@ _SOURCE_SPACE = re.compile(r"[ \t\r\n\f]+")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _BLOCK = re.compile(r"</?(?:p|div|ul|ol|h[1-6]|blockquote|table|pre)\b[^>]*>|<(?:li|tr)\b[^>]*>", re.IGNORECASE)
 _ROW_END = re.compile(r"</(?:li|tr)\s*>", re.IGNORECASE)  # a list item or table row ends where the next starts
-_CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
+_CELL = re.compile(r"</?t[dh]\b[^>]*>", re.IGNORECASE)
+_SPACES = re.compile(r" {2,}")
 _SPACE_AROUND_BREAK = re.compile(r" *\n *")
 _MANY_BREAKS = re.compile(r"\n{3,}")
 _RU_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\D+(\d{1,2}):(\d{2}))?")
@@ -30,12 +31,12 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 def html_to_text(fragment: str | None) -> str:
     """Turn an HTML fragment into plain text: `<br>` is a line break, a paragraph (p, div…) starts a new line and
     list items or table rows one line each; line wraps and indentation of the HTML source are plain spaces; tags
-    dropped, entities decoded."""
+    dropped (scripts and styles with their content), entities decoded."""
     if not fragment:
         return ""
-    s = _SOURCE_SPACE.sub(" ", fragment)
-    s = _BLOCK.sub("\n", _ROW_END.sub("", _CELL_END.sub(" ", _BR.sub("\n", s))))
-    s = replace_entities(remove_tags(s))
+    s = _SOURCE_SPACE.sub(" ", remove_tags_with_content(fragment, which_ones=("script", "style")))
+    s = _BLOCK.sub("\n", _ROW_END.sub(" ", _CELL.sub(" ", _BR.sub("\n", s))))
+    s = _SPACES.sub(" ", replace_entities(remove_tags(s)))  # spaces from entities too (`&#32;` × 40,000)
     return _MANY_BREAKS.sub("\n\n", _SPACE_AROUND_BREAK.sub("\n", s)).strip()
 
 

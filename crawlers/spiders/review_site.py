@@ -22,7 +22,8 @@ from crawlers.sites import SITES_FILE, embedded_json, json_values, load_sites, s
 from crawlers.spiders.base import OtklikSpider
 
 FIELDS = ("id", "text", "author", "rating", "date", "title", "url")
-SINGLE = {"id", "rating", "date", "url", "next_page", "author"}
+SINGLE = {"id", "rating", "date", "url", "next_page", "author", "total"}
+_COUNT = re.compile(r"[0-9]{1,9}")  # a review count as a site writes it, spaces removed ("1 234")
 _CAPTCHA_NODES = "form[class*=captcha], input[name*=captcha], img[src*=captcha], .smart-captcha, #captcha"
 _CAPTCHA_TITLE = re.compile(r"робот|captcha|капч|are you (?:a )?human|access denied|доступ ограничен", re.IGNORECASE)
 
@@ -65,16 +66,21 @@ class ReviewSiteSpider(OtklikSpider):
         """The value of selector `key` in `node` ("" when it is not configured or matches nothing)."""
         sels = self.selectors.get(key)
         for sel in [sels] if isinstance(sels, str) else sels or []:
-            if sel.endswith("::html"):
-                value = node.css(sel[: -len("::html")]).get("") or ""
-            else:
-                found = node.xpath(sel[len("xpath:") :]) if sel.startswith("xpath:") else node.css(sel)
-                values = [v.strip() for v in found.getall() if v.strip()]
-                # One value for keys naming one thing (the first: a nested review's id is not this one's).
-                value = (values[0] if values else "") if key in SINGLE else " ".join(values)
+            # One value for keys naming one thing (the first: a nested review's id is not this one's).
+            value = self.select_one(node, sel, single=key in SINGLE)
             if value:
                 return value
         return ""
+
+    @staticmethod
+    def select_one(node, sel: str, single: bool) -> str:
+        """One selector's value in `node`: `::html` the first match's HTML, `xpath:` XPath, else CSS; the first
+        match when `single`, else every match joined by spaces."""
+        if sel.endswith("::html"):
+            return node.css(sel[: -len("::html")]).get("") or ""
+        found = node.xpath(sel[len("xpath:"):]) if sel.startswith("xpath:") else node.css(sel)
+        values = [v.strip() for v in found.getall() if v.strip()]
+        return (values[0] if values else "") if single else " ".join(values)
 
     def records(self, page: Selector) -> list[dict[str, str]]:
         """Every review on a page as raw field strings (the HTML of `::html` fields still HTML)."""
@@ -92,10 +98,10 @@ class ReviewSiteSpider(OtklikSpider):
                 for node in self.item_nodes(page)]
 
     def more_text(self, node) -> str:
-        """The HTML of each `text_more` selector's first match (pros, cons…), to follow the text as paragraphs."""
+        """Each `text_more` selector's value (pros, cons…) as a paragraph of HTML, to follow the text."""
         sels = self.selectors.get("text_more") or []
-        sels = [sels] if isinstance(sels, str) else sels
-        return "".join(f"<p>{node.css(sel).get()}</p>" for sel in sels if node.css(sel))
+        values = [self.select_one(node, sel, single=True) for sel in ([sels] if isinstance(sels, str) else sels)]
+        return "".join(f"<p>{v}</p>" for v in values if v)
 
     def no_reviews_reason(self, page: Selector) -> str:
         """Why a page gave no review: the selector that matched nothing, or what the embedded JSON lacked."""
@@ -112,7 +118,8 @@ class ReviewSiteSpider(OtklikSpider):
             return
         data = embedded_json(page.get(), self.selectors["embedded_json"]) if "embedded_json" in self.selectors else None
         total = _scalar(json_values(data, self.selectors["total"])) if data is not None else self.select(page, "total")
-        if total.isdigit() and int(total) > found:
+        total = re.sub(r"[\s\u00a0\u202f]", "", total)
+        if _COUNT.fullmatch(total) and int(total) > found:
             self.warn(f"the page shows {found} of {total} reviews and links no next page: the rest are not read")
 
     def item_nodes(self, page: Selector):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime, timezone
+from urllib.parse import urljoin
 
 import feedparser
 from scrapy.http import Response
@@ -81,7 +82,7 @@ class RssSpider(OtklikSpider):
                 response,
                 title=html_to_text(entry.get("title", "")),
                 author=html_to_text((entry.get("author_detail") or {}).get("name") or entry.get("author", "")),
-                url=entry_url(entry),
+                url=entry_url(entry, response.url),
             )
 
 
@@ -104,8 +105,14 @@ def _plain(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
-def entry_url(entry: dict) -> str:
-    """The entry's web address: its link, else an alternate or related one; a guid that is no address is none."""
+def entry_url(entry: dict, feed_url: str) -> str:
+    """The entry's web address: its link, else an alternate or related one (a path is read against the feed's
+    address); a guid that is no address (`1001`) is none."""
     links = [entry.get("link")] + [x.get("href") for rel in ("alternate", "related")
                                    for x in entry.get("links") or [] if isinstance(x, dict) and x.get("rel") == rel]
-    return next((u for u in links if isinstance(u, str) and u.lower().startswith(("http://", "https://"))), "")
+    for link in links:
+        if isinstance(link, str) and link.startswith("/"):
+            link = urljoin(feed_url, link)
+        if isinstance(link, str) and link.lower().startswith(("http://", "https://")):
+            return link
+    return ""

@@ -49,7 +49,7 @@ class TelegramSpider(OtklikSpider):
             posted = parse_datetime(msg.css("time[datetime]::attr(datetime)").get())
             dates.append(posted)
             body = msg.css(".tgme_widget_message_text.js-message_text").get()
-            if body is None and msg.css(MEDIA):
+            if body is None and msg.css(MEDIA) and not msg.css("[class*=message_text]"):  # renamed classes fail
                 self.skip_media_only()  # a photo, video, sticker… without a caption: no words to read
                 continue
             text = html_to_text(body)

@@ -98,6 +98,8 @@ class VkSpider(OtklikSpider):
             original = history[0] if history else post
             if _media_only(original) and not str(post.get("text") or "").strip():
                 self.skip_media_only()  # photos without a caption (nor a reposter's words): nothing to read
+                if not post.get("is_pinned"):  # its date still says how far back the page reaches
+                    dates.append(_post_date(original))
                 continue
             item = self._post_item(original, post, names, response)
             if item is None:
@@ -121,10 +123,7 @@ class VkSpider(OtklikSpider):
         owner, pid = original.get("owner_id"), original.get("id")
         if owner is None or pid is None:
             return None
-        try:
-            posted = datetime.fromtimestamp(int(original["date"]), tz=timezone.utc) if original.get("date") else None
-        except (TypeError, ValueError, OverflowError, OSError):
-            posted = None
+        posted = _post_date(original)
         author_id = original.get("signer_id") or original.get("from_id") or owner
         return self.item(
             f"{owner}_{pid}",
@@ -162,6 +161,14 @@ def _post_text(post: dict) -> str:
         if isinstance(body, dict) and att.get("type") in ATTACHMENT_TITLES:
             parts += [decode_entities(str(body.get(k) or "")).strip() for k in ("title", "description")]
     return "\n".join(p for p in parts if p)
+
+
+def _post_date(post: dict) -> datetime | None:
+    """The post's `date` (unix seconds), or None when it is missing or no date."""
+    try:
+        return datetime.fromtimestamp(int(post["date"]), tz=timezone.utc) if post.get("date") else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def _media_only(post: dict) -> bool:

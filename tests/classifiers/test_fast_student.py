@@ -53,7 +53,7 @@ def test_whole_checkpoint_to_int8_onnx(tiny_trained, tmp_path):
     assert (out / "model.onnx").exists() and (out / FILE).exists()
     torch_clf, onnx_clf = load_checkpoint(src, device="cpu"), load_checkpoint(out, device="cpu")
     assert type(onnx_clf).__name__ == "OnnxClassifier"
-    assert onnx_clf.version == torch_clf.version.replace("+tfidf", "-onnx-int8+tfidf")
+    assert onnx_clf.version == torch_clf.version.replace("+calm", "-onnx-int8+calm")
     assert onnx_clf.thresholds["lost_item"] == torch_clf.thresholds["lost_item"] == 0.6
     texts = ["Курьер опоздал", "Спасибо за доставку, всё отлично и быстро"]
     assert np.abs(onnx_clf.logits(texts) - torch_clf.logits(texts)).max() < 1.0  # int8 of a tiny random-ish model
@@ -73,7 +73,7 @@ def test_export_onnx_can_clip_activation_ranges(tiny_trained, tmp_path):
         assert res.exit_code == 0, res.output
     plain = load_checkpoint(tmp_path / "minmax", device="cpu")
     clipped = load_checkpoint(tmp_path / "clip", device="cpu")
-    assert clipped.version == plain.version + "-clip" and plain.version.endswith("-onnx-int8")
+    assert clipped.version == plain.version.replace("+calm", "-clip+calm") and plain.version.endswith("-onnx-int8+calm")
     assert clipped.thresholds == plain.thresholds and len(clipped.predict(["Курьер опоздал"])) == 1
     ranges = {name: sorted(float(onnx.numpy_helper.to_array(i)) for i in onnx.load(str(tmp_path / name / "model.onnx"))
                            .graph.initializer if i.name.endswith("_scale") and not i.dims and i.data_type == 1)
@@ -116,7 +116,7 @@ def test_a_trained_student_is_re_exported_with_its_record(tiny_trained, tmp_path
                                    "--max-drift", "10"])  # clipped ranges are the default
     assert res.exit_code == 0, res.output
     assert json.loads((out / "otklik_distill.json").read_text())["clip_activations"] is True
-    assert load_checkpoint(out, device="cpu").version == f"{clf.version}-clip"  # other scales, another version
+    assert load_checkpoint(out, device="cpu").version == clf.version.replace("+calm", "-clip+calm")  # other scales
 
 
 def test_the_model_card_gives_the_distill_command_that_made_the_student():

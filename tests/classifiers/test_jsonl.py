@@ -34,7 +34,7 @@ def test_classify_jsonl_contract(tiny_trained, tmp_path):
         assert set(r["sentiment_scores"]) == set(SENTIMENTS)
         assert isinstance(r["topics"], list) and r["topics"]
         assert set(r["topics"]) <= set(r["topic_scores"])
-        assert r["model_version"] == "tiny-test-1"
+        assert r["model_version"] == "tiny-test-1+calm"
     err = {r["id"]: r["error"] for r in rows if "error" in r and r["id"] is not None}
     assert err["b"] == "строка 2: пустой text"
     assert err["c"].startswith("строка 3: text слишком длинный")

@@ -30,7 +30,7 @@ def test_checkpoint_loads_with_auto_classes(tiny_trained):
 
 def test_load_classifier_predict_contract(tiny_trained):
     clf = load_classifier(tiny_trained, device="cpu")
-    assert clf.version == "tiny-test-1" and clf.name
+    assert clf.version == "tiny-test-1+calm" and clf.name  # served versions say texts in capitals are read calmly
     texts = ["Курьер опоздал на три часа", "Спасибо!", "", "x" * 5000, "Коробка пришла мятая"]
     preds = clf.predict(texts)
     assert len(preds) == len(texts)

@@ -27,7 +27,7 @@ RSS = """<?xml version="1.0" encoding="utf-8"?>
 <li>курьер опоздал;</li>
 <li>посылку вскрыли.</li>
 </ul>]]></content:encoded></item>
-<item><guid>1003</guid><title>Только анонс</title>
+<item><guid>1003</guid><link>/1003</link><title>Только анонс</title>
 <pubDate>Tue, 03 Nov 2026 12:00:00 +0300</pubDate><description>Полный текст короче анонса?</description>
 <content:encoded><![CDATA[<p>Нет.</p>]]></content:encoded></item>
 </channel></rss>"""
@@ -64,7 +64,8 @@ def test_feed_entries_keep_full_text_names_and_addresses(web):
     listed = Mention.objects.get(source__name="news", external_id="1002")
     assert listed.text == "Что случилось:\n\nкурьер опоздал;\nпосылку вскрыли."  # one line per list item
     assert listed.url == "https://news.example.ru/1002"
-    assert Mention.objects.get(source__name="news", external_id="1003").text == "Полный текст короче анонса?"
+    short = Mention.objects.get(source__name="news", external_id="1003")
+    assert short.text == "Полный текст короче анонса?" and short.url == "https://news.example.ru/1003"  # a path
 
     # An App Store feed without reviews succeeds (an app may have none) but says what to check.
     assert stats["app-none"]["ok"] and stats["app-none"]["new"] == 0

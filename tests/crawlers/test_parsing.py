@@ -31,6 +31,10 @@ def test_ratings_keep_decimals_and_round_half_up(value, score, rating):
     ("a<br><br><br><br>b", "a\n\nb"),
     ("<ul>\n  <li>раз</li>\n  <li>два</li>\n</ul>", "раз\nдва"),  # a line per item, no blank line between
     ("<table><tr><td>вес</td><td>2 кг</td></tr><tr><td>цена</td></tr></table>", "вес 2 кг\nцена"),
+    ("<td>вес<td>2 кг", "вес 2 кг"),  # cells without their closing tags
+    ("<li>пункт</li>хвост", "пункт хвост"),
+    ("<p>Текст</p><style>.a{color:red}</style><script>var x = 1;</script>", "Текст"),  # never read as words
+    ("a" + "&#32;" * 40_000 + "b", "a b"),
 ])
 def test_html_to_text(html, text):
     assert html_to_text(html) == text
@@ -119,3 +123,15 @@ def test_a_hidden_captcha_field_is_no_block_and_json_pages_say_what_they_lacked(
 "review":{}}}');</script>"""
     assert spider.no_reviews_reason(Selector(text=missing)) == (
         "no reviews under 'data.review.*.data' in the page's 'initialState' JSON")
+
+
+@pytest.mark.parametrize("total, warned", [("251", True), ("1 234", True), ("50", False), ("²", False),
+                                           ("9" * 5000, False), ("", False)])
+def test_a_page_with_fewer_reviews_than_its_total_warns(total, warned):
+    spider = ReviewSiteSpider(source="g", config={"site": "2gis", "start_url": "https://2gis.ru/x/firm/1"})
+    notes = []
+    spider.warn = notes.append
+    page = Selector(text="""<script>var initialState = JSON.parse('{"data":{"review":{},"reviewSearch":{"1":\
+{"data":{"total":"%s"}}}}}');</script>""" % total)
+    spider.warn_when_partial(page, 50)
+    assert bool(notes) == warned
