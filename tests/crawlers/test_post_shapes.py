@@ -41,17 +41,29 @@ WALL = {"response": {"count": 2, "items": [
 ], "groups": [{"id": 1, "name": "СкороДоставка"}], "profiles": []}}
 
 
+PHOTOS = {"response": {"count": 300, "items": [  # a wall of photos without words, older than the last run
+    {"id": 8, "owner_id": -2, "from_id": -2, "date": 1791000000, "text": "",
+     "attachments": [{"type": "photo", "photo": {"id": 2, "owner_id": -2}}]},
+    {"id": 7, "owner_id": -2, "from_id": -2, "date": 1790900000, "text": "",
+     "attachments": [{"type": "photo", "photo": {"id": 3, "owner_id": -2}}]},
+], "groups": [{"id": 2, "name": "Фото"}], "profiles": []}}
+
+
 @pytest.fixture
 def web(shared_db, tmp_path):
     web = FakeWeb()
     web.add("https://t.me/s/skoro", Reply(CHANNEL))
     web.add("https://t.me/s/skoro_chat", Reply(GROUP_PAGE))
-    web.add("https://api.vk.com/method/wall.get", Reply(json.dumps(WALL, ensure_ascii=False),
-                                                        content_type="application/json; charset=utf-8"))
+    web.add("https://api.vk.com/method/wall.get", lambda query: Reply(
+        json.dumps(WALL if query.get("domain") == "skoro" else PHOTOS, ensure_ascii=False),
+        content_type="application/json; charset=utf-8"))
     sources = [{"name": "tg", "kind": "telegram", "channel": "skoro", "base_url": f"{web.url}/t.me"},
                {"name": "tg-chat", "kind": "telegram", "channel": "skoro_chat", "base_url": f"{web.url}/t.me"},
-               {"name": "vk", "kind": "vk", "domain": "skoro", "base_url": f"{web.url}/api.vk.com"}]
+               {"name": "vk", "kind": "vk", "domain": "skoro", "base_url": f"{web.url}/api.vk.com"},
+               {"name": "vk-photos", "kind": "vk", "domain": "photos", "base_url": f"{web.url}/api.vk.com"}]
     load_sources(tmp_path, sources)
+    # vk-photos was read up to 1 November 2026 before: its photos of October are old news.
+    Source.objects.filter(name="vk-photos").update(state={"newest": "2026-11-01T00:00:00+00:00", "newest_id": "-2_9"})
     with web:
         yield web
 
@@ -67,6 +79,11 @@ def test_posts_without_words_are_skipped_and_counters_kept(web):
     assert Mention.objects.get(external_id="skoro/10").author == "Скоро 🚚 Доставка"  # the whole name
     raw = Mention.objects.get(external_id="-1_5").raw
     assert (raw["likes"], raw["comments"], raw["reposts"], raw["views"]) == (3, 1, 92, 8887)
+
+    # Posts without words still date their page: a page of old photos ends the walk back (no second request).
+    assert stats["vk-photos"]["ok"] and stats["vk-photos"]["new"] == 0
+    photos = [url for url in web.fetched() if "domain=photos" in url]
+    assert len(photos) == 1 and "offset=0" in photos[0], photos
 
     # A group's page is no channel: the reason quotes its title, which says what it is.
     assert not stats["tg-chat"]["ok"]
