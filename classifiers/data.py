@@ -119,9 +119,13 @@ class CorrectionsFileError(ValueError):
 
     def __init__(self, path: str | Path, bad: list):
         self.path, self.bad = Path(path), bad
-        shown = "\n".join(b.message() for b in bad[:20])
-        more = f"\n… и ещё {len(bad) - 20}" if len(bad) > 20 else ""
-        super().__init__(f"{path}: {len(bad)} плохих строк, обучение не начато; исправьте их:\n{shown}{more}")
+        super().__init__(f"{path}: {len(bad)} плохих строк, обучение не начато; исправьте их:\n{bad_lines_listed(bad)}")
+
+
+def bad_lines_listed(bad: list, shown: int = 20) -> str:
+    """The first `shown` bad lines of a file, one a line, and how many more there are."""
+    more = f"\n… и ещё {len(bad) - shown}" if len(bad) > shown else ""
+    return "\n".join(b.message() for b in bad[:shown]) + more
 
 
 def _correction(lineno: int, r: dict, known: set[str] | None):

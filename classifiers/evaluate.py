@@ -370,6 +370,18 @@ def write_docs_section(markdown: str, path: Path = DOC_PATH) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def fast_student(fast_model, model_dir: Path, device: str):
+    """(its directory, the student) to score beside `model_dir`: `fast_model`, else the shipped one; None when
+    there is none or it is the model itself. An int8 ONNX student runs on ONNX Runtime."""
+    from .model import load_checkpoint
+    from .registry import FAST_MODEL_DIR
+
+    fast_dir = Path(fast_model) if fast_model else FAST_MODEL_DIR
+    if not (fast_dir / "config.json").exists() or fast_dir.resolve() == Path(model_dir).resolve():
+        return fast_dir, None
+    return fast_dir, load_checkpoint(fast_dir, device="onnx" if (fast_dir / "model.onnx").exists() else device)
+
+
 def run_evaluation(model_dir=None, device: str = "auto", fast_model=None, aspects: bool = True, write_docs: bool = True,
                    echo: Callable[[str], None] = print, work_dir: Path | None = None, reference=None) -> dict:
     from .model import load_checkpoint
@@ -380,10 +392,7 @@ def run_evaluation(model_dir=None, device: str = "auto", fast_model=None, aspect
     work_dir = Path(work_dir) if work_dir else D.REPO_ROOT / "var" / "evaluate"
     t0 = time.time()
     clf = load_checkpoint(model_dir, device=device)
-    fast = None
-    fast_dir = Path(fast_model) if fast_model else FAST_MODEL_DIR
-    if (fast_dir / "config.json").exists() and fast_dir.resolve() != model_dir.resolve():
-        fast = load_checkpoint(fast_dir, device="onnx" if (fast_dir / "model.onnx").exists() else device)
+    fast_dir, fast = fast_student(fast_model, model_dir, device)
     report = {"date": time.strftime("%Y-%m-%d"), "model_dir": str(model_dir), "model_version": clf.version,
               "fingerprint": eval_fingerprint(), "sentiment": {}}
     tests = sentiment_test_sets()

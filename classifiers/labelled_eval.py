@@ -17,7 +17,7 @@ from typing import Callable
 
 from store.linefile import BadLine, read_jsonl_lines
 
-from .data import _correction
+from .data import _correction, bad_lines_listed
 from .taxonomy import load_taxonomy
 
 
@@ -26,9 +26,7 @@ class LabelledFileError(ValueError):
 
     def __init__(self, path: str | Path, bad: list[BadLine]):
         self.path, self.bad = Path(path), bad
-        shown = "\n".join(b.message() for b in bad[:20])
-        more = f"\n… и ещё {len(bad) - 20}" if len(bad) > 20 else ""
-        super().__init__(f"{path}: {len(bad)} плохих строк, оценка не начата; исправьте их:\n{shown}{more}")
+        super().__init__(f"{path}: {len(bad)} плохих строк, оценка не начата; исправьте их:\n{bad_lines_listed(bad)}")
 
 
 def load_labelled(path: str | Path, codes: list[str]) -> list[dict]:
@@ -55,17 +53,17 @@ def labelled_report(path: str | Path, model_dir=None, fast_model=None, device: s
                     echo: Callable[[str], None] = print) -> dict:
     """Topic P/R/F1 per code and sentiment macro-F1 of the model, the fast student (when there is one) and the
     rules on the file's rows, as `otklik evaluate` scores its logistics tests; printed as its table."""
-    from .evaluate import _logistics, render_logistics
+    from .evaluate import _logistics, fast_student, render_logistics
     from .model import load_checkpoint
-    from .registry import DEFAULT_MODEL_DIR, FAST_MODEL_DIR
+    from .registry import DEFAULT_MODEL_DIR
     from .rules import RuleClassifier
 
     rows = load_labelled(path, load_taxonomy().codes)
     model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
     systems = {"model": load_checkpoint(model_dir, device=device), "rules": RuleClassifier()}
-    fast_dir = Path(fast_model) if fast_model else FAST_MODEL_DIR
-    if (fast_dir / "config.json").exists() and fast_dir.resolve() != model_dir.resolve():
-        systems["fast"] = load_checkpoint(fast_dir, device="onnx" if (fast_dir / "model.onnx").exists() else device)
+    _, fast = fast_student(fast_model, model_dir, device)
+    if fast is not None:
+        systems["fast"] = fast
     texts = [r["text"] for r in rows]
     report: dict = {"file": str(path), "n": len(rows), "model_version": systems["model"].version}
     for name, clf in systems.items():

@@ -28,6 +28,7 @@ _CAPTCHA_NODES = "form[class*=captcha], input[name*=captcha], img[src*=captcha],
 _CAPTCHA_TITLE = re.compile(r"робот|captcha|капч|are you (?:a )?human|access denied|доступ ограничен", re.IGNORECASE)
 
 
+UNREAD = object()  # a page whose embedded JSON the caller has not read yet
 _HIDDEN = "ancestor-or-self::*[@hidden or contains(translate(@style, ' ', ''), 'display:none')]"
 
 
@@ -82,10 +83,16 @@ class ReviewSiteSpider(OtklikSpider):
         values = [v.strip() for v in found.getall() if v.strip()]
         return (values[0] if values else "") if single else " ".join(values)
 
-    def records(self, page: Selector) -> list[dict[str, str]]:
-        """Every review on a page as raw field strings (the HTML of `::html` fields still HTML)."""
+    def page_json(self, page: Selector) -> Any | None:
+        """The JSON the page assigns to the site's `embedded_json` variable (None: none, or not a JSON site)."""
+        var = self.selectors.get("embedded_json")
+        return embedded_json(page.get(), var) if var else None
+
+    def records(self, page: Selector, data: Any = UNREAD) -> list[dict[str, str]]:
+        """Every review on a page as raw field strings (the HTML of `::html` fields still HTML); `data`: the page's
+        JSON when the caller has read it (`page_json`)."""
         if "embedded_json" in self.selectors:
-            data = embedded_json(page.get(), self.selectors["embedded_json"])
+            data = self.page_json(page) if data is UNREAD else data
             if data is None:
                 return []
             out = []
@@ -103,20 +110,20 @@ class ReviewSiteSpider(OtklikSpider):
         values = [self.select_one(node, sel, single=True) for sel in ([sels] if isinstance(sels, str) else sels)]
         return "".join(f"<p>{v}</p>" for v in values if v)
 
-    def no_reviews_reason(self, page: Selector) -> str:
+    def no_reviews_reason(self, page: Selector, data: Any = UNREAD) -> str:
         """Why a page gave no review: the selector that matched nothing, or what the embedded JSON lacked."""
         var = self.selectors.get("embedded_json")
         if not var:
             return "no review items matched the site's item selector"
-        if embedded_json(page.get(), var) is None:
+        if (self.page_json(page) if data is UNREAD else data) is None:
             return f"the page assigns no JSON to {var!r} (a changed layout, or not the site's page)"
         return f"no reviews under {self.selectors['items']!r} in the page's {var!r} JSON"
 
-    def warn_when_partial(self, page: Selector, found: int) -> None:
+    def warn_when_partial(self, page: Selector, found: int, data: Any = UNREAD) -> None:
         """Warn when the page says the site holds more reviews than it shows and there is no next page to read."""
         if "total" not in self.selectors or self.select(page, "next_page"):
             return
-        data = embedded_json(page.get(), self.selectors["embedded_json"]) if "embedded_json" in self.selectors else None
+        data = self.page_json(page) if data is UNREAD else data
         total = _scalar(json_values(data, self.selectors["total"])) if data is not None else self.select(page, "total")
         total = re.sub(r"[\s\u00a0\u202f]", "", total)
         if _COUNT.fullmatch(total) and int(total) > found:
@@ -157,14 +164,15 @@ class ReviewSiteSpider(OtklikSpider):
         if empty:
             yield self.page_failed(response.url, empty)
             return
-        records = self.records(response.selector)
+        data = self.page_json(response.selector)  # read once: a 2GIS page carries ~0.5 MB of it
+        records = self.records(response.selector, data)
         first_page = self.chain_of(response)["page"] == 1
         if not records and first_page:
-            reason = block_reason(response.selector) or self.no_reviews_reason(response.selector)
+            reason = block_reason(response.selector) or self.no_reviews_reason(response.selector, data)
             yield self.page_failed(response.url, reason, response.text[:2000])
             return
         if first_page:
-            self.warn_when_partial(response.selector, len(records))
+            self.warn_when_partial(response.selector, len(records), data)
         truncated = self.truncated_page(response) if records and b"<html" in response.body[:4096].lower() else None
         if truncated:
             yield self.page_failed(response.url, truncated, response.text[-2000:])
