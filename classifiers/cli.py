@@ -293,6 +293,30 @@ def freeze_scales_cmd(model_dir):
     click.echo(f"{path / 'model.onnx'}: activation scales fixed; version {config.otklik_model_version}")
 
 
+@cli.command("harden")
+@click.argument("model_dir", type=click.Path(file_okay=False, exists=True))
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--work-dir", type=click.Path(file_okay=False), default="var/harden", show_default=True,
+              help="Where the teacher's labels are cached.")
+@click.option("--limit", type=int, default=12000, show_default=True, help="Sentiment training rows read.")
+@click.option("--share", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+              help="Share of the rows written carelessly.")
+@click.option("--epochs", type=float, default=1.0, show_default=True)
+@click.option("--lr", type=float, default=2e-5, show_default=True)
+@click.option("--minutes", type=float, default=30.0, show_default=True, help="Wall-clock budget of the training loop.")
+@click.option("--device", default="cpu", show_default=True)
+def harden_cmd(model_dir, out_dir, work_dir, limit, share, epochs, lr, minutes, device):
+    """Continue MODEL_DIR so that texts in lower case, with typos or without punctuation read as the tidy ones.
+
+    Writes a new version to OUT_DIR (classifiers/harden.py); fit its mixtures and fallback with
+    `otklik ensemble-topics`, `ensemble-sentiment`, then gate it with `otklik promote OUT_DIR --dry-run`.
+    """
+    from .harden import harden
+
+    harden(model_dir, out_dir, work_dir=work_dir, limit=limit, share=share, epochs=epochs, lr=lr, max_minutes=minutes,
+           device=device, echo=click.echo)
+
+
 @cli.command("distill")
 @click.option("--teacher", type=click.Path(file_okay=False), default=None, help="Default: the shipped default model.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Default: classifiers/models/fast.")
@@ -381,6 +405,7 @@ COMMANDS = [
     export_onnx_cmd,
     freeze_scales_cmd,
     distill_cmd,
+    harden_cmd,
 ]
 
 if __name__ == "__main__":  # pragma: no cover

@@ -246,6 +246,58 @@ def narrow_student(student, width: int, ids: list[list[int]], pad_id: int, seed:
     echo(f"student: feed-forward blocks {before} → {width} neurons (importance on {len(pick)} transfer texts)")
 
 
+def train_on_teacher(student, ids: list[list[int]], sent: np.ndarray, t_logits: np.ndarray, pad_id: int,
+                     dev: torch.device, ns: int, cfg: StageConfig, *, epochs: float, max_minutes: float, seed: int,
+                     echo: Callable[[str], None], sentiment_weight: float = 1.0, t_pooled: torch.Tensor | None = None,
+                     hidden_weight: float = 0.0, note: str = "", precision: str = "auto") -> tuple[int, int, int]:
+    """Train `student` on `ids` towards the teacher's logits `t_logits` (row for row) and the gold `sent`.
+
+    The loss is `distillation_loss` (plus `hidden_weight` × `cosine_distance` to `t_pooled` when given); the learning
+    rate warms up and decays to zero at the last step that fits `max_minutes`; `precision` is `autocast_dtype`'s.
+    Returns (steps, steps per epoch, seconds).
+    """
+    student.train()
+    opt = torch.optim.AdamW(_param_groups(student, cfg), betas=(0.9, 0.98), eps=1e-6)
+    lengths = [len(s) for s in ids]
+    steps_per_epoch = math.ceil(len(lengths) / cfg.batch_size)
+    total = int(epochs * steps_per_epoch)
+    schedule = LinearSchedule(total, int(cfg.warmup * total))  # its end follows the time budget (schedule.py)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    amp = autocast_dtype(dev, precision)
+    echo(f"{cfg.name}: {note + ', ' if note else ''}{total} steps")
+    step, t0, deadline = 0, time.time(), time.time() + max_minutes * 60
+    tl = torch.from_numpy(t_logits)
+    ep = 0
+    while step < schedule.total and time.time() < deadline:
+        for sel in bucketed_batches(lengths, cfg.batch_size, random.Random(seed + ep)):
+            if step >= schedule.total or time.time() > deadline:
+                break
+            x, m = pad_batch([ids[i] for i in sel], pad_id)
+            with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
+                if t_pooled is None:
+                    lg = student(input_ids=x.to(dev), attention_mask=m.to(dev)).logits
+                else:
+                    pooled, lg = pooled_and_logits(student, x.to(dev), m.to(dev))
+            lg = lg.float()
+            loss = distillation_loss(lg, tl[sel].to(dev), torch.from_numpy(sent[sel]).to(dev), ns, 2.0,
+                                     sentiment_weight)
+            if t_pooled is not None:
+                loss = loss + hidden_weight * cosine_distance(pooled.float(), t_pooled[sel].to(dev))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            sched.step()
+            step += 1
+            schedule.fit_budget(step, step / (time.time() - t0), deadline - time.time())
+            if step % 100 == 0:
+                echo(f"  {cfg.name} step {step}/{schedule.total} loss {float(loss.detach()):.4f} "
+                     f"({step / (time.time() - t0):.2f} steps/s)")
+        ep += 1
+    student.eval()
+    return step, steps_per_epoch, round(time.time() - t0)
+
+
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 6,
                      work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
@@ -303,46 +355,11 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
         enc = encode_rows(tok, rows, codes, s_prefix, 128, links=links)
     if ffn:
         narrow_student(student, ffn, enc.ids, tok.pad_token_id, seed, echo)
-    student.train()
-    cfg = StageConfig(name="distill", lr=1e-4, head_lr=1e-4, batch_size=32, warmup=0.05)
-    opt = torch.optim.AdamW(_param_groups(student, cfg), betas=(0.9, 0.98), eps=1e-6)
-    lengths = [len(s) for s in enc.ids]
-    steps_per_epoch = math.ceil(len(lengths) / cfg.batch_size)
-    total = int(epochs * steps_per_epoch)
-    schedule = LinearSchedule(total, int(cfg.warmup * total))  # its end follows the time budget (schedule.py)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
-    amp = autocast_dtype(dev, "auto")
-    T, ns = 2.0, len(sentiments)
-    echo(f"student: layers {keep} of the teacher, {total} steps")
-    step, t0, deadline = 0, time.time(), time.time() + max_minutes * 60
-    tl = torch.from_numpy(t_logits)
-    ep = 0
-    while step < schedule.total and time.time() < deadline:
-        for sel in bucketed_batches(lengths, cfg.batch_size, random.Random(seed + ep)):
-            if step >= schedule.total or time.time() > deadline:
-                break
-            x, m = pad_batch([enc.ids[i] for i in sel], tok.pad_token_id)
-            with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-                if t_pooled is None:
-                    lg = student(input_ids=x.to(dev), attention_mask=m.to(dev)).logits
-                else:
-                    pooled, lg = pooled_and_logits(student, x.to(dev), m.to(dev))
-            lg = lg.float()
-            loss = distillation_loss(lg, tl[sel].to(dev), torch.from_numpy(enc.sent[sel]).to(dev), ns, T,
-                                     sentiment_weight)
-            if t_pooled is not None:
-                loss = loss + hidden_weight * cosine_distance(pooled.float(), t_pooled[sel].to(dev))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            sched.step()
-            step += 1
-            schedule.fit_budget(step, step / (time.time() - t0), deadline - time.time())
-            if step % 100 == 0:
-                echo(f"  distill step {step}/{schedule.total} loss {float(loss.detach()):.4f} ({step / (time.time() - t0):.2f} steps/s)")
-        ep += 1
-    student.eval()
+    step, steps_per_epoch, seconds = train_on_teacher(
+        student, enc.ids, enc.sent, np.asarray(t_logits), tok.pad_token_id, dev, len(sentiments),
+        StageConfig(name="distill", lr=1e-4, head_lr=1e-4, batch_size=32, warmup=0.05), epochs=epochs,
+        max_minutes=max_minutes, seed=seed, echo=echo, sentiment_weight=sentiment_weight, t_pooled=t_pooled,
+        hidden_weight=hidden_weight, note=f"layers {keep} of the teacher")
     from .pipeline import logistics_splits, tune_thresholds
 
     _, log_val = logistics_splits(codes, seed)
@@ -359,7 +376,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
             "links": links, "teacher_links": t_links, "sentiment_weight": sentiment_weight,
             "hidden_weight": hidden_weight, "ffn": student.config.intermediate_size,
             "augment": augment, "augmented_rows": sum(1 for r in rows if r.get("augmented")),
-            "epochs": round(step / steps_per_epoch, 2), "seconds": round(time.time() - t0)}
+            "epochs": round(step / steps_per_epoch, 2), "seconds": seconds}
     (tmp / "otklik_distill.json").write_text(json.dumps(meta))
     export_student(tmp, out, max_drift=max_drift, clip_activations=clip_activations)
     echo(f"fast student → {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB)")
