@@ -49,10 +49,11 @@ class TelegramSpider(OtklikSpider):
             posted = parse_datetime(msg.css("time[datetime]::attr(datetime)").get())
             dates.append(posted)
             body = msg.css(".tgme_widget_message_text.js-message_text").get()
-            if body is None and msg.css(MEDIA) and not msg.css("[class*=message_text]"):  # renamed classes fail
-                self.skip_media_only()  # a photo, video, sticker… without a caption: no words to read
-                continue
-            text = html_to_text(body)
+            poll = _poll(msg) if body is None else {}
+            if body is None and not poll and msg.css(MEDIA) and not msg.css("[class*=message_text]"):
+                self.skip_media_only()  # a photo, sticker, a post the preview cannot show… without words
+                continue  # (renamed text classes fail above rather than pass for media)
+            text = poll.pop("text") if poll else html_to_text(body)
             author = _whole_text(msg.css(".tgme_widget_message_from_author")) or _whole_text(
                 msg.css(".tgme_widget_message_owner_name span"))
             yield self.item(
@@ -62,7 +63,8 @@ class TelegramSpider(OtklikSpider):
                 response,
                 author=author.strip(),
                 url=msg.css("a.tgme_widget_message_date::attr(href)").get("") or f"https://t.me/{post}",
-                raw={"views": msg.css(".tgme_widget_message_views::text").get(""), **_forwarded(msg), **_reply_to(msg)},
+                raw={"views": msg.css(".tgme_widget_message_views::text").get(""), **_forwarded(msg), **_reply_to(msg),
+                     **poll},
             )
         yield from self.follow(response, dates, _before(response) if messages else None)
 
@@ -70,7 +72,22 @@ class TelegramSpider(OtklikSpider):
 # What a message without words may carry instead (t.me/s markup).
 MEDIA = (".tgme_widget_message_photo_wrap, .tgme_widget_message_video_player, .tgme_widget_message_sticker_wrap, "
          ".tgme_widget_message_document, .tgme_widget_message_voice, .tgme_widget_message_roundvideo_player, "
-         ".tgme_widget_message_grouped_wrap, .tgme_widget_message_location_wrap")
+         ".tgme_widget_message_grouped_wrap, .tgme_widget_message_location_wrap, "
+         ".message_media_not_supported_wrap")  # "Please open Telegram to view this post": stories, paid media…
+
+
+def _poll(msg) -> dict[str, str]:
+    """A poll's words: its question, then one line per option (its `text`), with its type and voter count."""
+    poll = msg.css(".tgme_widget_message_poll")
+    if not poll:
+        return {}
+    question = html_to_text(poll.css(".tgme_widget_message_poll_question").get(""))
+    options = [html_to_text(o) for o in poll.css(".tgme_widget_message_poll_option_text").getall()]
+    text = "\n".join(t for t in [question, *options] if t)
+    if not text:
+        return {}
+    return {"text": text, "poll_type": _whole_text(poll.css(".tgme_widget_message_poll_type")),
+            "poll_voters": _whole_text(msg.css(".tgme_widget_message_voters"))}
 
 
 def _whole_text(nodes) -> str:

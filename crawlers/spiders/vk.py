@@ -96,17 +96,18 @@ class VkSpider(OtklikSpider):
             # A repost is one mention whose identity is the original post; the reposter's words stay in raw.
             history = [p for p in (post.get("copy_history") or [])[:1] if isinstance(p, dict)]
             original = history[0] if history else post
+            # how far back the page reaches: when the post appeared on this wall (a repost's own date, not its
+            # original's); a pinned post is old news at the top of the wall
+            page_date = None if post.get("is_pinned") else _post_date(post)
             if _media_only(original) and not str(post.get("text") or "").strip():
                 self.skip_media_only()  # photos without a caption (nor a reposter's words): nothing to read
-                if not post.get("is_pinned"):  # its date still says how far back the page reaches
-                    dates.append(_post_date(original))
+                dates.append(page_date)
                 continue
             item = self._post_item(original, post, names, response)
             if item is None:
                 yield self.quarantine(response.url, "VK post without owner_id/id", str(original)[:2000])
                 continue
-            if not post.get("is_pinned"):  # a pinned post is old news at the top of the wall
-                dates.append(item.posted_at and datetime.fromisoformat(item.posted_at))
+            dates.append(page_date)
             yield item
         yield from self.follow(response, dates, self._next_cursor(body, items, offset))
 
@@ -137,6 +138,7 @@ class VkSpider(OtklikSpider):
                 "attachments": [a.get("type") for a in original.get("attachments") or [] if isinstance(a, dict)],
                 "reposted_by": f"{wrapper.get('owner_id')}_{wrapper.get('id')}" if original is not wrapper else "",
                 "repost_comment": wrapper.get("text", "") if original is not wrapper else "",
+                **(_repost_counters(wrapper) if original is not wrapper else {}),
                 "likes": _count(original.get("likes")),
                 "comments": _count(original.get("comments")),
                 "reposts": _count(original.get("reposts")),
@@ -144,6 +146,13 @@ class VkSpider(OtklikSpider):
                 **_reply_to_post(original),
             },
         )
+
+
+def _repost_counters(wrapper: dict) -> dict:
+    """When a repost appeared on the wall and its own counters (the original's are its own)."""
+    posted = _post_date(wrapper)
+    return {"reposted_at": posted.isoformat() if posted else "", "repost_likes": _count(wrapper.get("likes")),
+            "repost_views": _count(wrapper.get("views")), "repost_reposts": _count(wrapper.get("reposts"))}
 
 
 ATTACHMENT_TITLES = ("video", "link", "doc", "article", "podcast", "audio_playlist")
