@@ -143,7 +143,8 @@ def distill_command(record: dict) -> str:
         parts.append(f"--links {record['links']}")
     record = {"augment": 1 if record.get("augmented_rows") else 0, **record}  # older records count rows only
     for key, flag, default in (("ffn", "--ffn", 1536), ("sentiment_weight", "--sentiment-weight", 1.0),
-                               ("hidden_weight", "--hidden-weight", 0.0), ("augment", "--augment", 0)):
+                               ("hidden_weight", "--hidden-weight", 0.0), ("augment", "--augment", 0),
+                               ("careless", "--careless", 0)):
         value = record.get(key, default)
         if value not in (default, None):
             parts.append(f"{flag} {value}")

@@ -327,6 +327,9 @@ def harden_cmd(model_dir, out_dir, work_dir, limit, share, epochs, lr, minutes, 
 @click.option("--augment", type=int, default=0, show_default=True,
               help="Edited copies of each training text (navec word swaps, span deletion, joins; logistics texts "
                    "get twice as many) that the teacher labels (measured as no gain; doubles the teacher's time).")
+@click.option("--careless", type=int, default=0, show_default=True,
+              help="Copies of each training text written carelessly (lower case, typos…; classifiers/surface.py), "
+                   "gold labels kept.")
 @click.option("--work-dir", type=click.Path(file_okay=False), default=str(DEFAULT_WORK_DIR / "distill"), show_default=True)
 @click.option("--max-drift", type=float, default=0.7, show_default=True,
               help="Refuse the int8 export when it moves a probe text's logits by more than this.")
@@ -348,8 +351,8 @@ def harden_cmd(model_dir, out_dir, work_dir, limit, share, epochs, lr, minutes, 
               help="int8 activation ranges chosen by least rounding error on calibration texts, or their min/max.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="Where the teacher and the student run (the int8 export is always on CPU).")
-def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_dir, max_drift, export_only, prefix,
-                links, teacher_reads_links, sentiment_weight, hidden_weight, ffn, clip_activations, device):
+def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, careless, work_dir, max_drift, export_only,
+                prefix, links, teacher_reads_links, sentiment_weight, hidden_weight, ffn, clip_activations, device):
     """Distil the fine-tuned model into a shallow student and export it to int8 ONNX (the `--fast` model).
 
     The defaults are the shipped student's recipe (no prefix, links read as `http`, clipped int8 ranges).
@@ -365,7 +368,8 @@ def distill_cmd(teacher, out_dir, layers, limit, epochs, minutes, augment, work_
         click.echo(f"fast student → {out}")
         return
     run_distillation(teacher=teacher, out_dir=out_dir, layers=layers, work_dir=work_dir, epochs=epochs, limit=limit,
-                     max_minutes=minutes, augment=augment, max_drift=max_drift, prefix=prefix, links=links or None,
+                     max_minutes=minutes, augment=augment, careless=careless, max_drift=max_drift, prefix=prefix,
+                     links=links or None,
                      teacher_reads_links=teacher_reads_links, sentiment_weight=sentiment_weight,
                      hidden_weight=hidden_weight, ffn=ffn, clip_activations=clip_activations, device=device,
                      echo=click.echo)

@@ -48,12 +48,13 @@ def student_from_teacher(teacher, layers: int):
     return student, keep
 
 
-def transfer_rows(seed: int, limit: int | None = None, augment: int = 0) -> list[dict]:
+def transfer_rows(seed: int, limit: int | None = None, augment: int = 0, careless: int = 0) -> list[dict]:
     """Training texts for distillation: sentiment + logistics train rows (validation carved out as in training).
 
     `limit` caps the sentiment rows (a seeded sample); None takes them all. `augment` adds that many edited copies
     of every sentiment row and twice that of every logistics row (`augment.augmented_rows`, no gold labels: the
-    teacher labels them).
+    teacher labels them). `careless` adds that many copies of every row written carelessly (`surface.careless`:
+    lower case, typos…; they keep their gold labels, since the edits keep what a text says).
     """
     from .augment import WORD, Neighbours, augmented_rows
     from .pipeline import logistics_splits, sentiment_splits
@@ -65,7 +66,14 @@ def transfer_rows(seed: int, limit: int | None = None, augment: int = 0) -> list
     rows = sent_train if limit is None else rng.sample(sent_train, min(limit, len(sent_train)))
     near = Neighbours(w for r in rows + log_train for w in WORD.findall(r["text"])) if augment > 0 else None
     copies = augmented_rows(rows, augment, seed, near) + augmented_rows(log_train, 2 * augment, seed + 1, near)
-    return rows + log_train * 2 + copies  # logistics texts are few and matter most for topics
+    base = rows + log_train * 2  # logistics texts are few and matter most for topics
+    if careless > 0:
+        from .surface import careless as write_carelessly
+
+        rng_c = random.Random(seed + 7)
+        copies += [{**r, "text": write_carelessly(r["text"], rng_c), "augmented": "careless"}
+                   for _ in range(careless) for r in base]
+    return base + copies
 
 
 def export_onnx(model, tokenizer, out_dir: Path, quantize: bool = True, max_drift: float = 0.5,
@@ -301,7 +309,8 @@ def train_on_teacher(student, ids: list[list[int]], sent: np.ndarray, t_logits: 
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 6,
                      work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
-                     max_minutes: float = 30, augment: int = 0, max_drift: float = 0.7, prefix: str | None = None,
+                     max_minutes: float = 30, augment: int = 0, careless: int = 0, max_drift: float = 0.7,
+                     prefix: str | None = None,
                      links: str | None = None, teacher_reads_links: bool = False,
                      sentiment_weight: float = 1.0, hidden_weight: float = 0.0, ffn: int | None = None,
                      clip_activations: bool = False) -> Path:
@@ -313,6 +322,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     `sentiment_weight` scales the sentiment terms of the loss (soft and gold labels) against the topic term;
     `hidden_weight` adds `1 - cos` between the student's and the teacher's pooled output (the 384 numbers the head
     reads, more of the teacher's knowledge than its 18 logits), the teacher's computed once and cached.
+    `augment` and `careless` are `transfer_rows`'s.
     `ffn` narrows every feed-forward block of the student to that many neurons before training (`ffn_prune`);
     `clip_activations` is `export_onnx`'s.
     """
@@ -327,14 +337,15 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     tok = AutoTokenizer.from_pretrained(teacher_dir)
     t_model = AutoModelForSequenceClassification.from_pretrained(teacher_dir, dtype=torch.float32).eval()
     sentiments, codes, thresholds, version, t_prefix, _ = read_otklik_config(t_model.config)
-    rows = transfer_rows(seed, limit, augment)
+    rows = transfer_rows(seed, limit, augment, careless)
     t_links = links if teacher_reads_links else read_links(t_model.config)
     enc = encode_rows(tok, rows, codes, t_prefix, 128, links=t_links)
     s_prefix = t_prefix if prefix is None else prefix
     dev = resolve_device(device)
     t_model.to(dev)
     reading = f"_links-{t_links}" if t_links else ""
-    stem = f"{version}_{len(rows)}_aug{augment}{reading}.npy"  # what the teacher read: its caches' names
+    sloppy = f"_careless{careless}" if careless else ""
+    stem = f"{version}_{len(rows)}_aug{augment}{sloppy}{reading}.npy"  # what the teacher read: its caches' names
     cache = work / f"teacher_logits_{stem}"
     if cache.exists():
         t_logits = np.load(cache)
@@ -375,7 +386,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     meta = {"teacher": version, "layers": keep, "steps": step, "transfer_rows": len(rows), "prefix": s_prefix,
             "links": links, "teacher_links": t_links, "sentiment_weight": sentiment_weight,
             "hidden_weight": hidden_weight, "ffn": student.config.intermediate_size,
-            "augment": augment, "augmented_rows": sum(1 for r in rows if r.get("augmented")),
+            "augment": augment, "careless": careless, "augmented_rows": sum(1 for r in rows if r.get("augmented")),
             "epochs": round(step / steps_per_epoch, 2), "seconds": seconds}
     (tmp / "otklik_distill.json").write_text(json.dumps(meta))
     export_student(tmp, out, max_drift=max_drift, clip_activations=clip_activations)

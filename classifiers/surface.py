@@ -82,13 +82,15 @@ def _edit(name: str, rng: random.Random) -> Callable[[str], str]:
 
 
 def careless(text: str, rng: random.Random) -> str:
-    """`text` with one edit of `EDITS` (drawn by weight) and, one time in three, a second different one."""
+    """`text` with one edit of `EDITS` (drawn by weight) and, one time in three, a second different one; typos when
+    the edits drawn leave it as it was."""
     names, weights = zip(*EDITS)
     first = rng.choices(names, weights)[0]
     chosen = [first]
     rest = [(n, w) for n, w in EDITS if n != first]
     if rest and rng.random() < 1 / 3:
         chosen.append(rng.choices([n for n, _ in rest], [w for _, w in rest])[0])
+    written = text
     for name in chosen:
-        text = _edit(name, rng)(text)
-    return text
+        written = _edit(name, rng)(written)
+    return written if written != text else with_typos(text, rng)  # «без запятых» in a text without one

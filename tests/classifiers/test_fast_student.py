@@ -160,7 +160,7 @@ def test_a_student_reads_links_as_a_placeholder_and_its_own_prefix(tiny_trained,
     rows = [{"text": t, "sentiment": s} for t, s in (
         ("Курьер опоздал http://t.co/AbC123xyz", "negative"), ("Спасибо, всё быстро https://ozon.ru/t/9", "positive"),
         ("Где посылка?", "neutral"), ("@cdek_ru посылку потеряли www.cdek.ru/track?id=1", "negative"))] * 8
-    monkeypatch.setattr(distill, "transfer_rows", lambda seed, limit=None, augment=0: [dict(r) for r in rows])
+    monkeypatch.setattr(distill, "transfer_rows", lambda seed, *a, **kw: [dict(r) for r in rows])
     read = []
     real_encode = distill.encode_rows
     monkeypatch.setattr(distill, "encode_rows", lambda tok, rs, *a, **kw: read.append(kw.get("links")) or
@@ -208,7 +208,7 @@ def test_the_sentiment_weight_scales_what_the_student_learns_of_sentiment(tiny_t
 
     rows = [{"text": t, "sentiment": s} for t, s in (
         ("Курьер опоздал", "negative"), ("Спасибо, всё быстро", "positive"), ("Где посылка?", "neutral"))] * 8
-    monkeypatch.setattr(distill, "transfer_rows", lambda seed, limit=None, augment=0: [dict(r) for r in rows])
+    monkeypatch.setattr(distill, "transfer_rows", lambda seed, *a, **kw: [dict(r) for r in rows])
     teacher = AutoModelForSequenceClassification.from_pretrained(tiny_trained)
     ns = len(teacher.config.otklik_sentiment_labels)
     moved = {}
@@ -250,7 +250,7 @@ def test_pooled_output_distillation_pulls_the_student_towards_the_teacher(tiny_t
     assert torch.equal(distill.teacher_pooled(teacher, [], 0, torch.device("cpu"), cache, lambda m: None), cached)
 
     rows = [{"text": t, "sentiment": "neutral"} for t in texts] * 6
-    monkeypatch.setattr(distill, "transfer_rows", lambda seed, limit=None, augment=0: [dict(r) for r in rows])
+    monkeypatch.setattr(distill, "transfer_rows", lambda seed, *a, **kw: [dict(r) for r in rows])
     calls = []
     real = distill.pooled_and_logits
     monkeypatch.setattr(distill, "pooled_and_logits", lambda *a: calls.append(1) or real(*a))

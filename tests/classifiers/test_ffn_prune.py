@@ -82,7 +82,7 @@ def test_a_narrow_student_trains_exports_and_serves(tiny_trained, tmp_path, monk
     from classifiers.registry import load_classifier
 
     rows = [{"text": t, "sentiment": s} for t, s in zip(TEXTS, ("negative", "positive", "neutral", "negative"))] * 6
-    monkeypatch.setattr(distill, "transfer_rows", lambda seed, limit=None, augment=0: [dict(r) for r in rows])
+    monkeypatch.setattr(distill, "transfer_rows", lambda seed, *a, **kw: [dict(r) for r in rows])
     width = AutoModelForSequenceClassification.from_pretrained(tiny_trained).config.intermediate_size // 4
     work, out = tmp_path / "work", tmp_path / "fast"
     distill.run_distillation(teacher=tiny_trained, out_dir=out, layers=1, epochs=1, work_dir=work, max_minutes=1,

@@ -73,7 +73,7 @@ def test_the_student_reads_the_careless_text_towards_the_teachers_labels_of_the_
     from classifiers.harden import harden
 
     rows = [r for r in tiny_rows if r["sentiment"]] * 10
-    monkeypatch.setattr(distill, "transfer_rows", lambda seed, limit=None, augment=0: [dict(r) for r in rows])
+    monkeypatch.setattr(distill, "transfer_rows", lambda seed, *a, **kw: [dict(r) for r in rows])
     monkeypatch.setattr(surface, "EDITS", (("lower_unpunctuated", 1.0),))
     seen = {}
     real = distill.train_on_teacher
@@ -113,3 +113,23 @@ def test_the_student_reads_the_careless_text_towards_the_teachers_labels_of_the_
     assert "otklik_student_of" not in config
     record = json.loads((out / "otklik_harden.json").read_text())
     assert record["rows"] == len(rows) and record["careless_rows"] == len(sloppy)
+
+
+def test_distillation_can_add_careless_copies_that_keep_their_labels(tiny_rows, monkeypatch):
+    from classifiers import distill, pipeline
+    from classifiers.card import distill_command
+
+    sentiment = [r for r in tiny_rows if r["sentiment"] and r["topics"] is None]
+    logistics = [r for r in tiny_rows if r["topics"]]
+    monkeypatch.setattr(pipeline, "sentiment_splits", lambda seed: (sentiment, {}))
+    monkeypatch.setattr(pipeline, "logistics_splits", lambda codes, seed: (logistics, []))
+    plain = distill.transfer_rows(13)
+    rows = distill.transfer_rows(13, careless=2)
+    assert rows[:len(plain)] == plain and len(rows) == 3 * len(plain)
+    copies = rows[len(plain):]
+    assert all(c["augmented"] == "careless" for c in copies)
+    assert [(c["sentiment"], c["topics"]) for c in copies] == [(r["sentiment"], r["topics"]) for r in plain] * 2
+    assert sum(c["text"] != r["text"] for c, r in zip(copies, plain * 2)) > 0.8 * len(copies)
+    assert distill.transfer_rows(13, careless=2) == rows  # seeded
+    assert distill_command({"layers": [0, 1, 2, 3, 4, 5], "prefix": "", "links": "http", "careless": 1,
+                            "clip_activations": True}) == "otklik distill --careless 1"
