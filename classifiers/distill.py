@@ -13,6 +13,7 @@ so that `load_classifier` serves it through `OnnxClassifier` with the same contr
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -53,8 +54,9 @@ def transfer_rows(seed: int, limit: int | None = None, augment: int = 0, careles
 
     `limit` caps the sentiment rows (a seeded sample); None takes them all. `augment` adds that many edited copies
     of every sentiment row and twice that of every logistics row (`augment.augmented_rows`, no gold labels: the
-    teacher labels them). `careless` adds that many copies of every row written carelessly (`surface.careless`:
-    lower case, typos…; they keep their gold labels, since the edits keep what a text says).
+    teacher labels them). `careless` adds, last, that many copies of every row written carelessly
+    (`surface.careless`: lower case, typos…), each naming its row in `source`: they keep its gold labels, since the
+    edits keep what a text says, and take the teacher's labels of it (`teacher_targets`).
     """
     from .augment import WORD, Neighbours, augmented_rows
     from .pipeline import logistics_splits, sentiment_splits
@@ -71,8 +73,8 @@ def transfer_rows(seed: int, limit: int | None = None, augment: int = 0, careles
         from .surface import careless as write_carelessly
 
         rng_c = random.Random(seed + 7)
-        copies += [{**r, "text": write_carelessly(r["text"], rng_c), "augmented": "careless"}
-                   for _ in range(careless) for r in base]
+        copies += [{**r, "text": write_carelessly(r["text"], rng_c), "augmented": "careless", "source": i}
+                   for _ in range(careless) for i, r in enumerate(base)]
     return base + copies
 
 
@@ -306,6 +308,39 @@ def train_on_teacher(student, ids: list[list[int]], sent: np.ndarray, t_logits: 
     return step, steps_per_epoch, round(time.time() - t0)
 
 
+def teacher_targets(t_model, tok, rows: list[dict], codes, prefix: str, links: str | None, dev: torch.device,
+                    work: Path, pooled: bool, echo: Callable[[str], None], precision: str = "auto"):
+    """(logits [n, labels], pooled outputs [n, hidden] or None) of the teacher for every transfer row.
+
+    The teacher reads the rows without a `source` as it reads texts (`prefix`, `links`); a row with one (a careless
+    copy, after them) takes its source row's. Cached in `work` under the teacher's version, reading and a digest
+    of the texts read; `precision` is `autocast_dtype`'s.
+    """
+    n_read = sum(1 for r in rows if "source" not in r)
+    if any("source" not in r for r in rows[n_read:]):
+        raise ValueError("rows with a `source` must come after the rows the teacher reads")
+    read = rows[:n_read]
+    digest = hashlib.sha1("\x1e".join([prefix, links or ""] + [r["text"] for r in read]).encode()).hexdigest()[:12]
+    version = getattr(t_model.config, "otklik_model_version", "unversioned")
+    reading = f"_links-{links}" if links else ""
+    stem = f"{version}_{n_read}_{digest}{reading}{'' if precision == 'auto' else '_' + precision}.npy"
+    enc = encode_rows(tok, read, codes, prefix, 128, links=links)
+    cache = work / f"teacher_logits_{stem}"
+    if cache.exists():
+        t_logits = np.load(cache)
+    else:
+        t0 = time.time()
+        echo(f"teacher logits for {n_read} texts …")
+        t_logits = predict_logits(t_model, enc.ids, tok.pad_token_id, dev, batch_size=64,
+                                  amp=autocast_dtype(dev, precision))
+        np.save(cache, t_logits)
+        echo(f"  {time.time() - t0:.0f}s")
+    t_pooled = teacher_pooled(t_model, enc.ids, tok.pad_token_id, dev, work / f"teacher_pooled_{stem}",
+                              echo) if pooled else None
+    index = np.concatenate([np.arange(n_read), np.array([r["source"] for r in rows[n_read:]], dtype=np.int64)])
+    return t_logits[index], (t_pooled[torch.from_numpy(index)] if t_pooled is not None else None)
+
+
 def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | None = None, layers: int = 6,
                      work_dir: str | Path = "var/train/distill", epochs: float = 3.0, limit: int | None = None,
                      seed: int = 13, device: str = "cpu", echo: Callable[[str], None] = print,
@@ -339,31 +374,16 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     sentiments, codes, thresholds, version, t_prefix, _ = read_otklik_config(t_model.config)
     rows = transfer_rows(seed, limit, augment, careless)
     t_links = links if teacher_reads_links else read_links(t_model.config)
-    enc = encode_rows(tok, rows, codes, t_prefix, 128, links=t_links)
     s_prefix = t_prefix if prefix is None else prefix
     dev = resolve_device(device)
     t_model.to(dev)
-    reading = f"_links-{t_links}" if t_links else ""
-    sloppy = f"_careless{careless}" if careless else ""
-    stem = f"{version}_{len(rows)}_aug{augment}{sloppy}{reading}.npy"  # what the teacher read: its caches' names
-    cache = work / f"teacher_logits_{stem}"
-    if cache.exists():
-        t_logits = np.load(cache)
-    else:
-        t0 = time.time()
-        echo(f"teacher logits for {len(rows)} texts …")
-        t_logits = predict_logits(t_model, enc.ids, tok.pad_token_id, dev, batch_size=64,
-                                  amp=autocast_dtype(dev, "auto"))
-        np.save(cache, t_logits)
-        echo(f"  {time.time() - t0:.0f}s")
-    t_pooled = teacher_pooled(t_model, enc.ids, tok.pad_token_id, dev, work / f"teacher_pooled_{stem}",
-                              echo) if hidden_weight else None
+    t_logits, t_pooled = teacher_targets(t_model, tok, rows, codes, t_prefix, t_links, dev, work, hidden_weight > 0,
+                                         echo)
     student, keep = student_from_teacher(t_model, layers)
     student.to(dev)
     del t_model
     student.config.otklik_text_prefix, student.config.otklik_link_placeholder = s_prefix, links
-    if (s_prefix, links) != (t_prefix, t_links):  # the student reads its texts in its own way
-        enc = encode_rows(tok, rows, codes, s_prefix, 128, links=links)
+    enc = encode_rows(tok, rows, codes, s_prefix, 128, links=links)  # the student reads its texts its own way
     if ffn:
         narrow_student(student, ffn, enc.ids, tok.pad_token_id, seed, echo)
     step, steps_per_epoch, seconds = train_on_teacher(

@@ -17,8 +17,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from .surface import careless
 
 
@@ -43,10 +41,9 @@ def harden(model_dir: str | Path, out_dir: str | Path, *, work_dir: str | Path =
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from .checkpoint import read_links, read_otklik_config
-    from .distill import student_from_teacher, train_on_teacher, transfer_rows
+    from .distill import student_from_teacher, teacher_targets, train_on_teacher, transfer_rows
     from .pipeline import git_rev, logistics_splits, tune_thresholds
-    from .train import StageConfig, autocast_dtype, configure_threads, encode_rows, predict_logits, resolve_device
-    from .train import set_seed
+    from .train import StageConfig, configure_threads, encode_rows, resolve_device, set_seed
 
     configure_threads()
     set_seed(seed)
@@ -54,20 +51,11 @@ def harden(model_dir: str | Path, out_dir: str | Path, *, work_dir: str | Path =
     work.mkdir(parents=True, exist_ok=True)
     tok = AutoTokenizer.from_pretrained(src)
     teacher = AutoModelForSequenceClassification.from_pretrained(src, dtype=torch.float32).eval()
-    sentiments, codes, _, version, prefix, _ = read_otklik_config(teacher.config)
+    sentiments, codes, teacher_thresholds, version, prefix, _ = read_otklik_config(teacher.config)
     links = read_links(teacher.config)
     dev = resolve_device(device)
     rows = transfer_rows(seed, limit)
-    cache = work / f"teacher_logits_{version}_{len(rows)}_{precision}.npy"
-    if cache.exists():
-        t_logits = np.load(cache)
-    else:
-        t0 = time.time()
-        echo(f"teacher logits for {len(rows)} tidy texts …")
-        tidy = encode_rows(tok, rows, codes, prefix, 128, links=links)
-        t_logits = predict_logits(teacher.to(dev), tidy.ids, tok.pad_token_id, dev, amp=autocast_dtype(dev, precision))
-        np.save(cache, t_logits)
-        echo(f"  {time.time() - t0:.0f}s")
+    t_logits, _ = teacher_targets(teacher.to(dev), tok, rows, codes, prefix, links, dev, work, False, echo, precision)
     edited = careless_rows(rows, share, seed)
     changed = sum(a["text"] != b["text"] for a, b in zip(rows, edited))
     enc = encode_rows(tok, edited, codes, prefix, 128, links=links)
@@ -80,9 +68,12 @@ def harden(model_dir: str | Path, out_dir: str | Path, *, work_dir: str | Path =
         max_minutes=max_minutes, seed=seed, echo=echo, precision=precision,
         note=f"{changed} of {len(rows)} texts written carelessly")
     _, log_val = logistics_splits(codes, seed)
-    thresholds = tune_thresholds(student, tok, log_val, codes, dev, 128) if log_val else {}
-    echo(f"thresholds (logistics validation): {thresholds}")
-    student.config.otklik_topic_thresholds = {c: float(thresholds.get(c, 0.5)) for c in codes}
+    if log_val:
+        thresholds = tune_thresholds(student, tok, log_val, codes, dev, 128)
+        echo(f"thresholds (logistics validation): {thresholds}")
+        student.config.otklik_topic_thresholds = {c: float(thresholds.get(c, 0.5)) for c in codes}
+    else:  # nothing to tune them on: the teacher's stay
+        student.config.otklik_topic_thresholds = dict(teacher_thresholds)
     student.config.otklik_model_version = f"e5s-{time.strftime('%Y%m%d-%H%M')}-{git_rev()}"
     student.config.otklik_hardened_from = version
     out.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,9 @@ for _r, _row in enumerate(KEY_ROWS):
         _near += [KEY_ROWS[r][_c] for r in (_r - 1, _r + 1) if 0 <= r < len(KEY_ROWS) and _c < len(KEY_ROWS[r])]
         NEIGHBOUR_KEYS[_key] = "".join(_near)
 
-PUNCTUATION = re.compile(r"[^\w\s]+")
+# sentence punctuation only: brackets and emoji are how a text smiles or frowns ("Моя мечта)))"), links stay whole
+PUNCTUATION = re.compile(r"[.,;:!?«»\"„“”…–—]+")
+LINKISH = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 SPACE_AFTER_MARK = re.compile(r"([,.!?;:])\s+(?=\w)")
 SPACES = re.compile(r"\s+")
 
@@ -55,7 +57,13 @@ def with_typos(text: str, rng: random.Random, rate: float = 0.12) -> str:
 
 
 def lower_unpunctuated(text: str) -> str:
-    return SPACES.sub(" ", PUNCTUATION.sub(" ", text.lower())).strip()
+    """Lower case without sentence punctuation; brackets, emoji and links kept as they are."""
+    parts = LINKISH.split(text)
+    links = LINKISH.findall(text)
+    out = [PUNCTUATION.sub(" ", parts[0].lower())]
+    for link, part in zip(links, parts[1:]):
+        out += [f" {link} ", PUNCTUATION.sub(" ", part.lower())]
+    return SPACES.sub(" ", "".join(out)).strip()
 
 
 def plain_e(text: str) -> str:

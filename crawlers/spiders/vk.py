@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from scrapy.http import Request, Response
@@ -42,9 +43,18 @@ class VkSpider(OtklikSpider):
     name = "vk"
     kind = "vk"
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._wall_dates: dict[str, datetime | None] = {}  # a stored repost's id → when it appeared on the wall
+
     @property
     def mode(self) -> str:
         return self.config.get("mode", "wall")
+
+    def note_seen(self, posted_at: datetime | None, external_id: str = "") -> None:
+        """A repost moves the watermark by when it appeared on the wall, the clock its pages are dated by (its
+        mention keeps the original's date)."""
+        super().note_seen(self._wall_dates.pop(external_id, posted_at), external_id)
 
     def api_url(self, method: str, **params) -> str:
         params.setdefault("v", self.config.get("api_version", "5.199"))
@@ -108,6 +118,8 @@ class VkSpider(OtklikSpider):
                 yield self.quarantine(response.url, "VK post without owner_id/id", str(original)[:2000])
                 continue
             dates.append(page_date)
+            if original is not post:
+                self._wall_dates[item.external_id] = _post_date(post)
             yield item
         yield from self.follow(response, dates, self._next_cursor(body, items, offset))
 

@@ -6,6 +6,7 @@ import json
 import random
 
 import numpy as np
+import pytest
 from classifiers import surface
 from classifiers.harden import careless_rows
 
@@ -36,6 +37,9 @@ def test_a_text_with_a_long_word_always_gets_a_typo():
 def test_the_other_edits_keep_every_word():
     text = "Ёлки, где заказ? Курьер опоздал!Звоню: никто не берёт."
     assert surface.lower_unpunctuated(text) == "ёлки где заказ курьер опоздал звоню никто не берёт"
+    # a smile, a frown, an emoji and a link say something: they stay
+    assert surface.lower_unpunctuated("Моя мечта))) Отменили(((, жаль 😢") == "моя мечта))) отменили((( жаль 😢"
+    assert surface.lower_unpunctuated("Трек: https://t.co/AbC1.x?q=1, всё.") == "трек https://t.co/AbC1.x?q=1, всё"
     assert surface.plain_e(text).startswith("Елки") and "берет" in surface.plain_e(text)
     assert surface.no_space_after_marks(text) == "Ёлки,где заказ?Курьер опоздал!Звоню:никто не берёт."
     assert "," not in surface.no_commas(text)
@@ -133,3 +137,28 @@ def test_distillation_can_add_careless_copies_that_keep_their_labels(tiny_rows, 
     assert distill.transfer_rows(13, careless=2) == rows  # seeded
     assert distill_command({"layers": [0, 1, 2, 3, 4, 5], "prefix": "", "links": "http", "careless": 1,
                             "clip_activations": True}) == "otklik distill --careless 1"
+
+
+def test_careless_copies_take_the_teachers_labels_of_their_source(tiny_trained, tiny_rows, tmp_path):
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from classifiers.distill import teacher_targets
+    from classifiers.taxonomy import load_taxonomy
+
+    tok = AutoTokenizer.from_pretrained(tiny_trained)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_trained, dtype=torch.float32).eval()
+    base = [dict(r) for r in tiny_rows]
+    copies = [{**base[i], "text": surface.lower_unpunctuated(base[i]["text"]), "source": i} for i in (4, 0, 4)]
+    codes, dev = load_taxonomy().codes, torch.device("cpu")
+    logits, pooled = teacher_targets(model, tok, base + copies, codes, "query: ", None, dev, tmp_path, True,
+                                     lambda m: None, "fp32")
+    assert logits.shape[0] == pooled.shape[0] == len(base) + len(copies)
+    assert np.array_equal(logits[len(base):], logits[[4, 0, 4]])
+    assert torch.equal(pooled[len(base):], pooled[[4, 0, 4]])
+    read = _logits(tiny_trained, [c["text"] for c in copies])  # what the teacher would say of the copies
+    assert np.abs(read - logits[len(base):]).max() > 1e-3
+    (cache,) = tmp_path.glob("teacher_logits_*.npy")
+    assert np.load(cache).shape[0] == len(base)  # the copies were never read by the teacher
+    with pytest.raises(ValueError, match="after the rows"):
+        teacher_targets(model, tok, copies + base, codes, "query: ", None, dev, tmp_path, False, lambda m: None)

@@ -127,6 +127,8 @@ def test_posts_without_words_are_skipped_and_counters_kept(web):
     # A page of new reposts of old posts is new to the wall: the walk goes on to the next page.
     reposts = [url for url in web.fetched() if "domain=reposts" in url]
     assert len(reposts) == 2 and "offset=2" in reposts[1], reposts
+    # and the watermark moves by the same clock: the newest repost's date on the wall, not its original's
+    assert Source.objects.get(name="vk-reposts").state["newest"] == "2026-11-02T06:13:20+00:00"
 
     # Posts without words still date their page: a page of old photos ends the walk back (no second request).
     assert stats["vk-photos"]["ok"] and stats["vk-photos"]["new"] == 0
