@@ -55,7 +55,7 @@ def transfer_rows(seed: int, limit: int | None = None, augment: int = 0, careles
     `limit` caps the sentiment rows (a seeded sample); None takes them all. `augment` adds that many edited copies
     of every sentiment row and twice that of every logistics row (`augment.augmented_rows`, no gold labels: the
     teacher labels them). `careless` adds, last, that many copies of every row written carelessly
-    (`surface.careless`: lower case, typos…), each naming its row in `source`: they keep its gold labels, since the
+    (`surface.careless`: lower case, typos…), each naming its row in `copy_of`: they keep its gold labels, since the
     edits keep what a text says, and take the teacher's labels of it (`teacher_targets`).
     """
     from .augment import WORD, Neighbours, augmented_rows
@@ -73,7 +73,7 @@ def transfer_rows(seed: int, limit: int | None = None, augment: int = 0, careles
         from .surface import careless as write_carelessly
 
         rng_c = random.Random(seed + 7)
-        copies += [{**r, "text": write_carelessly(r["text"], rng_c), "augmented": "careless", "source": i}
+        copies += [{**r, "text": write_carelessly(r["text"], rng_c), "augmented": "careless", "copy_of": i}
                    for _ in range(careless) for i, r in enumerate(base)]
     return base + copies
 
@@ -312,13 +312,13 @@ def teacher_targets(t_model, tok, rows: list[dict], codes, prefix: str, links: s
                     work: Path, pooled: bool, echo: Callable[[str], None], precision: str = "auto"):
     """(logits [n, labels], pooled outputs [n, hidden] or None) of the teacher for every transfer row.
 
-    The teacher reads the rows without a `source` as it reads texts (`prefix`, `links`); a row with one (a careless
-    copy, after them) takes its source row's. Cached in `work` under the teacher's version, reading and a digest
+    The teacher reads the rows without a `copy_of` as it reads texts (`prefix`, `links`); a row with one (a careless
+    copy, after them) takes the labels of the row it names. Cached in `work` under the teacher's version, reading and a digest
     of the texts read; `precision` is `autocast_dtype`'s.
     """
-    n_read = sum(1 for r in rows if "source" not in r)
-    if any("source" not in r for r in rows[n_read:]):
-        raise ValueError("rows with a `source` must come after the rows the teacher reads")
+    n_read = sum(1 for r in rows if "copy_of" not in r)
+    if any("copy_of" not in r for r in rows[n_read:]):
+        raise ValueError("rows with a `copy_of` must come after the rows the teacher reads")
     read = rows[:n_read]
     digest = hashlib.sha1("\x1e".join([prefix, links or ""] + [r["text"] for r in read]).encode()).hexdigest()[:12]
     version = getattr(t_model.config, "otklik_model_version", "unversioned")
@@ -337,7 +337,7 @@ def teacher_targets(t_model, tok, rows: list[dict], codes, prefix: str, links: s
         echo(f"  {time.time() - t0:.0f}s")
     t_pooled = teacher_pooled(t_model, enc.ids, tok.pad_token_id, dev, work / f"teacher_pooled_{stem}",
                               echo) if pooled else None
-    index = np.concatenate([np.arange(n_read), np.array([r["source"] for r in rows[n_read:]], dtype=np.int64)])
+    index = np.concatenate([np.arange(n_read), np.array([r["copy_of"] for r in rows[n_read:]], dtype=np.int64)])
     return t_logits[index], (t_pooled[torch.from_numpy(index)] if t_pooled is not None else None)
 
 

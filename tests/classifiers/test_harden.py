@@ -148,8 +148,8 @@ def test_careless_copies_take_the_teachers_labels_of_their_source(tiny_trained, 
 
     tok = AutoTokenizer.from_pretrained(tiny_trained)
     model = AutoModelForSequenceClassification.from_pretrained(tiny_trained, dtype=torch.float32).eval()
-    base = [dict(r) for r in tiny_rows]
-    copies = [{**base[i], "text": surface.lower_unpunctuated(base[i]["text"]), "source": i} for i in (4, 0, 4)]
+    base = [{**r, "source": "authored_a"} for r in tiny_rows]  # training rows name their file in `source`
+    copies = [{**base[i], "text": surface.lower_unpunctuated(base[i]["text"]), "copy_of": i} for i in (4, 0, 4)]
     codes, dev = load_taxonomy().codes, torch.device("cpu")
     logits, pooled = teacher_targets(model, tok, base + copies, codes, "query: ", None, dev, tmp_path, True,
                                      lambda m: None, "fp32")
