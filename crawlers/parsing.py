@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -20,11 +20,16 @@ _CELL = re.compile(r"</?t[dh]\b[^>]*>", re.IGNORECASE)
 _SPACES = re.compile(r" {2,}")
 _SPACE_AROUND_BREAK = re.compile(r" *\n *")
 _MANY_BREAKS = re.compile(r"\n{3,}")
-_RU_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\D+(\d{1,2}):(\d{2}))?")
+_TIME = r"(?:\D+?(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([+-]\d{2}:?\d{2}))?)?"  # [hh:mm[:ss][ ±hhmm]]
+_RU_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})" + _TIME)
 _RU_MONTHS = ("янв", "фев", "мар", "апр", "мая|май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
 _RU_WORD_DATE = re.compile(
-    r"(\d{1,2})\s+(" + "|".join(f"(?:{m})" for m in _RU_MONTHS) + r")[а-я]*\.?\s+(\d{4})(?:\D+(\d{1,2}):(\d{2}))?", re.IGNORECASE
+    r"(\d{1,2})\s+(" + "|".join(f"(?:{m})" for m in _RU_MONTHS) + r")[а-я]*\.?\s+(\d{4})" + _TIME, re.IGNORECASE
 )
+_YEAR = re.compile(r"\b\d{4}\b")
+# dates in other languages ("Seg, 24 Set 2018 19:42:40 -0300"): absolute ones only, day, month and year all written
+_OTHER_LANGUAGES = {"PARSERS": ["absolute-time"], "RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "Europe/Moscow",
+                    "REQUIRE_PARTS": ["day", "month", "year"]}
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
@@ -65,22 +70,45 @@ def parse_datetime(value: str | int | float | None, default_tz=MOSCOW) -> dateti
         except (TypeError, ValueError, IndexError):
             dt = None
     if dt is None:
-        m = _RU_DATE.search(s)
-        w = None if m else _RU_WORD_DATE.search(s)
-        if not m and not w:
-            return None
-        if m:
-            d, mo, y, hh, mm = m.groups()
-        else:
-            d, month, y, hh, mm = w.groups()
-            mo = next(i for i, names in enumerate(_RU_MONTHS, 1) if re.fullmatch(names, month[:3].lower()))
-        try:
-            dt = datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0))
-        except ValueError:
-            return None
+        dt = _russian_date(s) or _date_in_other_language(s)
+    if dt is None:
+        return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=default_tz)
     return dt
+
+
+def _russian_date(s: str) -> datetime | None:
+    """«20.04.2026 14:04», «15 мая 2025, 10:30:15 +0500»: naive unless an offset is written."""
+    m = _RU_DATE.search(s)
+    w = None if m else _RU_WORD_DATE.search(s)
+    if not m and not w:
+        return None
+    if m:
+        d, mo, y, hh, mm, ss, offset = m.groups()
+    else:
+        d, month, y, hh, mm, ss, offset = w.groups()
+        mo = next(i for i, names in enumerate(_RU_MONTHS, 1) if re.fullmatch(names, month[:3].lower()))
+    tz = None
+    if offset:
+        sign, digits = (-1 if offset[0] == "-" else 1), offset[1:].replace(":", "")
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    try:
+        return datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0), tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def _date_in_other_language(s: str) -> datetime | None:
+    """A written-out date in another language (`dateparser`), only when it names a year: never guessed from today."""
+    if not _YEAR.search(s) or len(s) > 100:
+        return None
+    import dateparser  # loads its language data on first use: only dates nothing else could read pay for it
+
+    try:
+        return dateparser.parse(s, settings=_OTHER_LANGUAGES)
+    except (ValueError, OverflowError, TypeError):
+        return None
 
 
 def parse_score(value: str | int | float | None, scale: int = 5) -> float | None:

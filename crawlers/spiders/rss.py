@@ -12,6 +12,7 @@ from scrapy.http import Response
 
 from crawlers.parsing import html_to_text, parse_datetime
 from crawlers.spiders.base import OtklikSpider
+from store.services.validation import is_future
 
 
 def _text(response: Response) -> str:
@@ -67,23 +68,46 @@ class RssSpider(OtklikSpider):
         if feed.bozo and not feed.entries:
             yield self.page_failed(response.url, f"malformed feed: {feed.get('bozo_exception')}", _text(response)[:2000])
             return
+        undated = _undated_date(feed.feed, response)
+        feed_author = _author(feed.feed)  # Atom: an entry without an author has the feed's (RFC 4287 4.2.1)
         for entry in feed.entries:
             key = entry.get("id") or entry.get("link")
             if not key:
                 yield self.quarantine(response.url, "feed entry without guid or link", str(entry)[:2000])
                 continue
-            posted = parse_datetime(entry.get("published") or entry.get("updated"))
-            if posted is None and entry.get("published_parsed"):
-                posted = datetime(*entry["published_parsed"][:6], tzinfo=timezone.utc)
+            posted, raw = _entry_date(entry), {}
+            if posted is None:  # RSS 0.9x and small CMSs date no item: the feed's date, else when it was read
+                posted, raw["date_estimated"] = undated
             yield self.item(
                 key,
                 entry_text(entry),
                 posted,
                 response,
                 title=html_to_text(entry.get("title", "")),
-                author=html_to_text((entry.get("author_detail") or {}).get("name") or entry.get("author", "")),
+                author=_author(entry) or feed_author,
                 url=entry_url(entry, response.url),
+                raw=raw,
             )
+
+
+def _entry_date(entry: dict) -> datetime | None:
+    posted = parse_datetime(entry.get("published") or entry.get("updated"))
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    if posted is None and parsed:
+        posted = datetime(*parsed[:6], tzinfo=timezone.utc)
+    return posted
+
+
+def _undated_date(channel: dict, response: Response) -> tuple[datetime, str]:
+    """The date an undated entry is given and how it was chosen: the feed's own date (`lastBuildDate`, `pubDate`,
+    Atom `updated`) when it is not in the future, else when the feed was read (the server's `Date`, else now)."""
+    fetched = parse_datetime(response.headers.get("Date", b"").decode("latin-1")) or datetime.now(timezone.utc)
+    built = _entry_date(channel)
+    return (built, "feed date") if built is not None and not is_future(built) else (fetched, "fetched")
+
+
+def _author(node: dict) -> str:
+    return html_to_text((node.get("author_detail") or {}).get("name") or node.get("author", ""))
 
 
 FULL_TEXT_KEYS = ("yandex_full-text", "turbo_content")  # Yandex News' and Turbo pages' full article, escaped HTML

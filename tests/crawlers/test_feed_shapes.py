@@ -72,3 +72,64 @@ def test_feed_entries_keep_full_text_names_and_addresses(web):
     status = Source.objects.get(name="app-none").last_status
     assert status.startswith("ok: 0 new") and "warning: no reviews in the feed" in status and "app_id" in status
     assert "warning" not in Source.objects.get(name="news").last_status
+
+
+# Shapes of the fourth round (RSS 0.90 without any date, localised RFC 822 dates, an Atom feed's author).
+UNDATED_RDF = """<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/">
+<channel><title>Лента</title><link>https://old.example.ru/</link><description>Новости</description></channel>
+<item><title>Посылка потерялась</title><link>https://old.example.ru/1</link></item>
+<item><title>Курьер не позвонил</title><link>https://old.example.ru/2</link></item>
+</rdf:RDF>"""
+BUILT_RSS = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Блог</title>
+<link>https://blog.example.ru/</link><lastBuildDate>Mon, 02 Nov 2026 09:00:00 +0300</lastBuildDate>
+<item><guid>b1</guid><title>Без даты</title><description>Пункт выдачи закрыт</description></item>
+<item><guid>b2</guid><title>По-португальски</title><pubDate>Seg, 24 Set 2018 19:42:40 -0300</pubDate>
+<description>Atraso na entrega</description></item>
+<item><guid>b3</guid><title>По-русски</title><pubDate>Пн, 24 сен 2018 19:42:40 +0500</pubDate>
+<description>Опять опоздали</description></item>
+</channel></rss>"""
+ATOM = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>Блог службы доставки</title><id>tag:blog.example.ru,2026:feed</id><updated>2026-11-02T09:00:00Z</updated>
+<author><name>Анна Петрова</name></author>
+<entry><id>tag:blog.example.ru,2026:1</id><title>Новые пункты</title><updated>2026-11-01T09:00:00Z</updated>
+<content type="text">Открыли пять пунктов выдачи</content></entry>
+<entry><id>tag:blog.example.ru,2026:2</id><title>Гость</title><updated>2026-11-01T10:00:00Z</updated>
+<author><name>Иван Гостев</name></author><content type="text">Колонка гостя</content></entry>
+</feed>"""
+
+
+@pytest.fixture
+def odd_feeds(shared_db, tmp_path):
+    web = FakeWeb()
+    for name, body in (("rdf", UNDATED_RDF), ("built", BUILT_RSS), ("atom", ATOM)):
+        web.add(f"https://feeds.example.ru/{name}", Reply(body, content_type="application/xml; charset=utf-8"))
+    load_sources(tmp_path, [{"name": n, "kind": "rss", "url": f"https://feeds.example.ru/{n}"}
+                            for n in ("rdf", "built", "atom")])
+    with web:
+        yield web
+
+
+def test_undated_entries_localised_dates_and_the_feeds_author(odd_feeds):
+    from datetime import datetime, timezone
+
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    stats = crawl_once(odd_feeds)
+    after = datetime.now(timezone.utc)
+    assert all(stats[n]["ok"] and stats[n]["quarantined"] == 0 for n in ("rdf", "built", "atom")), stats
+
+    # No date anywhere: the time the feed was read, marked as an estimate (was: every item quarantined).
+    undated = Mention.objects.filter(source__name="rdf")
+    assert undated.count() == 2
+    for m in undated:
+        assert before <= m.posted_at <= after and m.raw["date_estimated"] == "fetched"
+    # No item date, but the feed's own: that one.
+    built = Mention.objects.get(source__name="built", external_id="b1")
+    assert built.posted_at.isoformat() == "2026-11-02T06:00:00+00:00" and built.raw["date_estimated"] == "feed date"
+    # Dates written in Portuguese and in Russian with their offsets and seconds: the exact instant.
+    assert Mention.objects.get(external_id="b2").posted_at.isoformat() == "2018-09-24T22:42:40+00:00"
+    assert Mention.objects.get(external_id="b3").posted_at.isoformat() == "2018-09-24T14:42:40+00:00"
+    assert "date_estimated" not in Mention.objects.get(external_id="b3").raw
+
+    authors = dict(Mention.objects.filter(source__name="atom").values_list("title", "author"))
+    assert authors == {"Новые пункты": "Анна Петрова", "Гость": "Иван Гостев"}

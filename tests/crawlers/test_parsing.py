@@ -46,6 +46,12 @@ def test_html_to_text(html, text):
     ("3 января 2024", "2024-01-03T00:00:00+03:00"),
     ("20.04.2026 14:04", "2026-04-20T14:04:00+03:00"),
     ("вчера", None),
+    ("Пн, 24 сен 2018 19:42:40 +0500", "2018-09-24T19:42:40+05:00"),  # seconds and the written offset kept
+    ("24.09.2018 19:42:40", "2018-09-24T19:42:40+03:00"),
+    # other languages (RSS from CMSs that write localised RFC 822 dates), the instant exact
+    ("Seg, 24 Set 2018 19:42:40 -0300", "2018-09-25T01:42:40+03:00"),
+    ("lun., 24 sept. 2018 19:42:40 +0200", "2018-09-24T20:42:40+03:00"),
+    ("24 Set", None),  # no year: never guessed from today's
 ])
 def test_russian_dates(value, expected):
     got = parse_datetime(value)
