@@ -174,14 +174,23 @@ def _post_text(post: dict) -> str:
     """A post's words (HTML character references decoded); a post of only an attachment (a video, a link)
     speaks through the attachment's title and description."""
     text = decode_entities(str(post.get("text") or "")).strip()
+    polls = [_poll_text(a.get("poll")) for a in post.get("attachments") or [] if isinstance(a, dict)
+             and a.get("type") == "poll" and isinstance(a.get("poll"), dict)]
     if text:
-        return text
+        return "\n".join([text, *filter(None, polls)])
     parts = []
     for att in post.get("attachments") or []:
         body = att.get(att.get("type")) if isinstance(att, dict) else None
         if isinstance(body, dict) and att.get("type") in ATTACHMENT_TITLES:
             parts += [decode_entities(str(body.get(k) or "")).strip() for k in ("title", "description")]
-    return "\n".join(p for p in parts if p)
+    return "\n".join(p for p in parts + polls if p)
+
+
+def _poll_text(poll: dict) -> str:
+    """A poll's question, then its answers, a line each."""
+    answers = [a.get("text") for a in poll.get("answers") or [] if isinstance(a, dict)]
+    lines = [decode_entities(str(x or "")).strip() for x in [poll.get("question"), *answers]]
+    return "\n".join(x for x in lines if x)
 
 
 def _post_date(post: dict) -> datetime | None:

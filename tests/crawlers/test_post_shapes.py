@@ -56,6 +56,9 @@ WALL = {"response": {"count": 2, "items": [
     {"id": 7, "owner_id": -1, "from_id": -1, "date": 1793696400, "text": "", "likes": {"count": 3},
      "views": {"count": 88}, "reposts": {"count": 1}, "copy_history": [
          {"id": 100, "owner_id": -3, "from_id": -3, "date": 1790000000, "text": "Пункт выдачи переехал"}]},
+    {"id": 8, "owner_id": -1, "from_id": -1, "date": 1793700000, "text": "", "attachments": [
+        {"type": "poll", "poll": {"id": 9, "question": "Как вам доставка?", "votes": 40,
+                                  "answers": [{"id": 1, "text": "Быстро", "votes": 30}, {"id": 2, "text": "Долго"}]}}]},
 ], "groups": [{"id": 1, "name": "СкороДоставка"}], "profiles": []}}
 
 
@@ -105,7 +108,7 @@ def test_posts_without_words_are_skipped_and_counters_kept(web):
 
     # A photo without a caption, or a post the preview cannot show, is neither a mention nor a quarantined item,
     # and the run succeeds; a poll is its question and options.
-    for name, kept, skipped in (("tg", ["skoro/10", "skoro/12", "skoro/14"], 2), ("vk", ["-1_5", "-3_100"], 1)):
+    for name, kept, skipped in (("tg", ["skoro/10", "skoro/12", "skoro/14"], 2), ("vk", ["-1_5", "-1_8", "-3_100"], 1)):
         assert stats[name]["ok"] and stats[name]["new"] == len(kept) and stats[name]["quarantined"] == 0
         assert sorted(Mention.objects.filter(source__name=name).values_list("external_id", flat=True)) == kept
         assert Source.objects.get(name=name).last_status.endswith(f", {skipped} without words skipped")
@@ -113,6 +116,7 @@ def test_posts_without_words_are_skipped_and_counters_kept(web):
     assert poll.text == "Как вам новый трекинг?\nУдобно\nНичего не понятно"
     assert (poll.raw["poll_type"], poll.raw["poll_voters"]) == ("Anonymous Poll", "1.2K votes")
     assert Mention.objects.get(external_id="skoro/14").text == "Сторис про новый пункт выдачи"
+    assert Mention.objects.get(external_id="-1_8").text == "Как вам доставка?\nБыстро\nДолго"  # a VK poll too
     assert Mention.objects.get(external_id="skoro/10").author == "Скоро 🚚 Доставка"  # the whole name
     raw = Mention.objects.get(external_id="-1_5").raw
     assert (raw["likes"], raw["comments"], raw["reposts"], raw["views"]) == (3, 1, 92, 8887)
