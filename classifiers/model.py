@@ -54,7 +54,7 @@ DENSE_MAX_TOKENS = 1024
 WINDOW_OVERLAP = 32
 MAX_WINDOWS = 16
 # How texts are read, for caches of a checkpoint's labels (promote.OUTCOMES_CACHE): change it when inference changes.
-READING = f"windows-{WINDOW_OVERLAP}x{MAX_WINDOWS}"
+READING = f"windows-{WINDOW_OVERLAP}x{MAX_WINDOWS}{CALM_READING}"
 
 # What `shape_independent` runs at load: a short, a mid and a long text, alone and in batches of other shapes.
 SHAPE_PROBE = ("ок", "Курьер опоздал на три часа, заказ 40012345 так и не привезли",

@@ -194,3 +194,26 @@ def test_cached_fixed_set_labels_are_dropped_when_texts_are_read_differently(tmp
     monkeypatch.setattr(model, "READING", "another-reading")
     again = promote.fixed_set_outcomes(tmp_path)
     assert len(calls) == 2 and again.sentiment["banks"][1] == ["negative"]
+
+
+def test_labels_cached_before_the_calm_reading_are_not_reused(tmp_path, monkeypatch):
+    """A checkpoint's fixed-set labels cached before capitals were read calmly are stale (the gate once compared a
+    candidate read calmly with the default's labels from before)."""
+    import json
+
+    from classifiers import evaluate, promote
+    from classifiers.significance import Outcomes
+
+    calls = []
+
+    def predict(model_dir, device="auto"):
+        calls.append(model_dir)
+        return Outcomes(topic_codes=["a"])
+
+    monkeypatch.setattr(evaluate, "predict_fixed_sets", predict)
+    monkeypatch.setattr(evaluate, "eval_fingerprint", lambda: "data-1")
+    stale = {"fingerprint": "data-1/windows-32x16", "outcomes": Outcomes(topic_codes=["a"]).to_json()}
+    (tmp_path / promote.OUTCOMES_CACHE).write_text(json.dumps(stale))
+    promote.fixed_set_outcomes(tmp_path)
+    assert len(calls) == 1
+    assert json.loads((tmp_path / promote.OUTCOMES_CACHE).read_text())["fingerprint"].endswith("+calm")
