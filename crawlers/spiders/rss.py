@@ -76,7 +76,9 @@ class RssSpider(OtklikSpider):
                 yield self.quarantine(response.url, "feed entry without guid or link", str(entry)[:2000])
                 continue
             posted, raw = _entry_date(entry), {}
-            if posted is None:  # RSS 0.9x and small CMSs date no item: the feed's date, else when it was read
+            if posted is None and not (entry.get("published") or entry.get("updated")):
+                # RSS 0.9x and small CMSs date no item: the feed's date, else when it was read (a date that is
+                # there but unreadable is quarantined, as on every channel, so the parser can learn it)
                 posted, raw["date_estimated"] = undated
             yield self.item(
                 key,

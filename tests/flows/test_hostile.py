@@ -58,6 +58,8 @@ def case_problems(case: Case, crawl: dict, client) -> list[str]:
         check("tickets", Ticket.objects.filter(mention__source__name=case.id).count(), exp["tickets"])
     if "truncated" in exp:
         check("truncated", sum("truncated_from_chars" in m.raw for m in mentions), exp["truncated"])
+    if "estimated_dates" in exp:
+        check("dates estimated", sum("date_estimated" in m.raw for m in mentions), exp["estimated_dates"])
     if "future_clamped" in exp:
         check("future dates clamped", sum("claimed_posted_at" in m.raw for m in mentions), exp["future_clamped"])
     out += [f"no stored text contains {s!r}" for s in exp.get("contains", []) if not any(s in t for t in texts)]
