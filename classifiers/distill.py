@@ -313,8 +313,9 @@ def teacher_targets(t_model, tok, rows: list[dict], codes, prefix: str, links: s
     """(logits [n, labels], pooled outputs [n, hidden] or None) of the teacher for every transfer row.
 
     The teacher reads the rows without a `copy_of` as it reads texts (`prefix`, `links`); a row with one (a careless
-    copy, after them) takes the labels of the row it names. Cached in `work` under the teacher's version, reading and a digest
-    of the texts read; `precision` is `autocast_dtype`'s.
+    copy, after them) takes the labels of the row it names. Cached in `work` under the teacher's version, reading and
+    a digest of the texts read (the texts are cut into word pieces only when something is not cached); `precision`
+    is `autocast_dtype`'s.
     """
     n_read = sum(1 for r in rows if "copy_of" not in r)
     if any("copy_of" not in r for r in rows[n_read:]):
@@ -324,19 +325,20 @@ def teacher_targets(t_model, tok, rows: list[dict], codes, prefix: str, links: s
     version = getattr(t_model.config, "otklik_model_version", "unversioned")
     reading = f"_links-{links}" if links else ""
     stem = f"{version}_{n_read}_{digest}{reading}{'' if precision == 'auto' else '_' + precision}.npy"
-    enc = encode_rows(tok, read, codes, prefix, 128, links=links)
-    cache = work / f"teacher_logits_{stem}"
+    cache, pooled_cache = work / f"teacher_logits_{stem}", work / f"teacher_pooled_{stem}"
+    ids = None  # the teacher's word pieces, only when something is not cached
+    if not cache.exists() or (pooled and not pooled_cache.exists()):
+        ids = encode_rows(tok, read, codes, prefix, 128, links=links).ids
     if cache.exists():
         t_logits = np.load(cache)
     else:
         t0 = time.time()
         echo(f"teacher logits for {n_read} texts …")
-        t_logits = predict_logits(t_model, enc.ids, tok.pad_token_id, dev, batch_size=64,
+        t_logits = predict_logits(t_model, ids, tok.pad_token_id, dev, batch_size=64,
                                   amp=autocast_dtype(dev, precision))
         np.save(cache, t_logits)
         echo(f"  {time.time() - t0:.0f}s")
-    t_pooled = teacher_pooled(t_model, enc.ids, tok.pad_token_id, dev, work / f"teacher_pooled_{stem}",
-                              echo) if pooled else None
+    t_pooled = teacher_pooled(t_model, ids, tok.pad_token_id, dev, pooled_cache, echo) if pooled else None
     index = np.concatenate([np.arange(n_read), np.array([r["copy_of"] for r in rows[n_read:]], dtype=np.int64)])
     return t_logits[index], (t_pooled[torch.from_numpy(index)] if t_pooled is not None else None)
 
@@ -387,7 +389,7 @@ def run_distillation(teacher: str | Path | None = None, out_dir: str | Path | No
     if ffn:
         narrow_student(student, ffn, enc.ids, tok.pad_token_id, seed, echo)
     step, steps_per_epoch, seconds = train_on_teacher(
-        student, enc.ids, enc.sent, np.asarray(t_logits), tok.pad_token_id, dev, len(sentiments),
+        student, enc.ids, enc.sent, t_logits, tok.pad_token_id, dev, len(sentiments),
         StageConfig(name="distill", lr=1e-4, head_lr=1e-4, batch_size=32, warmup=0.05), epochs=epochs,
         max_minutes=max_minutes, seed=seed, echo=echo, sentiment_weight=sentiment_weight, t_pooled=t_pooled,
         hidden_weight=hidden_weight, note=f"layers {keep} of the teacher")

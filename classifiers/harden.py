@@ -11,6 +11,7 @@ on the result. Training rows only (`distill.transfer_rows`), never a test split.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import time
@@ -41,7 +42,7 @@ def harden(model_dir: str | Path, out_dir: str | Path, *, work_dir: str | Path =
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from .checkpoint import read_links, read_otklik_config
-    from .distill import student_from_teacher, teacher_targets, train_on_teacher, transfer_rows
+    from .distill import teacher_targets, train_on_teacher, transfer_rows
     from .pipeline import git_rev, logistics_splits, tune_thresholds
     from .train import StageConfig, configure_threads, encode_rows, resolve_device, set_seed
 
@@ -59,9 +60,7 @@ def harden(model_dir: str | Path, out_dir: str | Path, *, work_dir: str | Path =
     edited = careless_rows(rows, share, seed)
     changed = sum(a["text"] != b["text"] for a, b in zip(rows, edited))
     enc = encode_rows(tok, edited, codes, prefix, 128, links=links)
-    student, _ = student_from_teacher(teacher, teacher.config.num_hidden_layers)
-    del student.config.otklik_student_of, student.config.otklik_student_layers
-    student.to(dev)
+    student = copy.deepcopy(teacher).to(dev)  # all its layers: a continuation, not a student
     cfg = StageConfig(name="harden", lr=lr, head_lr=lr, batch_size=32, warmup=0.05)
     steps, per_epoch, seconds = train_on_teacher(
         student, enc.ids, enc.sent, t_logits, tok.pad_token_id, dev, len(sentiments), cfg, epochs=epochs,

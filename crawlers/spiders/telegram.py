@@ -49,11 +49,11 @@ class TelegramSpider(OtklikSpider):
             posted = parse_datetime(msg.css("time[datetime]::attr(datetime)").get())
             dates.append(posted)
             body = msg.css(".tgme_widget_message_text.js-message_text").get()
-            poll = _poll(msg) if body is None else {}
-            if body is None and not poll and msg.css(MEDIA) and not msg.css("[class*=message_text]"):
+            poll_text, poll = _poll(msg) if body is None else ("", {})
+            if body is None and not poll_text and msg.css(MEDIA) and not msg.css("[class*=message_text]"):
                 self.skip_media_only()  # a photo, sticker, a post the preview cannot show… without words
                 continue  # (renamed text classes fail above rather than pass for media)
-            text = poll.pop("text") if poll else html_to_text(body)
+            text = poll_text or html_to_text(body)
             author = _whole_text(msg.css(".tgme_widget_message_from_author")) or _whole_text(
                 msg.css(".tgme_widget_message_owner_name span"))
             yield self.item(
@@ -76,18 +76,18 @@ MEDIA = (".tgme_widget_message_photo_wrap, .tgme_widget_message_video_player, .t
          ".message_media_not_supported_wrap")  # "Please open Telegram to view this post": stories, paid media…
 
 
-def _poll(msg) -> dict[str, str]:
-    """A poll's words: its question, then one line per option (its `text`), with its type and voter count."""
+def _poll(msg) -> tuple[str, dict[str, str]]:
+    """A poll's words (its question, then one line per option) and its type and voter count; ("", {}) for none."""
     poll = msg.css(".tgme_widget_message_poll")
     if not poll:
-        return {}
+        return "", {}
     question = html_to_text(poll.css(".tgme_widget_message_poll_question").get(""))
     options = [html_to_text(o) for o in poll.css(".tgme_widget_message_poll_option_text").getall()]
     text = "\n".join(t for t in [question, *options] if t)
     if not text:
-        return {}
-    return {"text": text, "poll_type": _whole_text(poll.css(".tgme_widget_message_poll_type")),
-            "poll_voters": _whole_text(msg.css(".tgme_widget_message_voters"))}
+        return "", {}
+    return text, {"poll_type": _whole_text(poll.css(".tgme_widget_message_poll_type")),
+                  "poll_voters": _whole_text(msg.css(".tgme_widget_message_voters"))}
 
 
 def _whole_text(nodes) -> str:

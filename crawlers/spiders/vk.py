@@ -108,7 +108,8 @@ class VkSpider(OtklikSpider):
             original = history[0] if history else post
             # how far back the page reaches: when the post appeared on this wall (a repost's own date, not its
             # original's); a pinned post is old news at the top of the wall
-            page_date = None if post.get("is_pinned") else _post_date(post)
+            wall_date = _post_date(post)
+            page_date = None if post.get("is_pinned") else wall_date
             if _media_only(original) and not str(post.get("text") or "").strip():
                 self.skip_media_only()  # photos without a caption (nor a reposter's words): nothing to read
                 dates.append(page_date)
@@ -119,7 +120,7 @@ class VkSpider(OtklikSpider):
                 continue
             dates.append(page_date)
             if original is not post:
-                self._wall_dates[item.external_id] = _post_date(post)
+                self._wall_dates[item.external_id] = wall_date
             yield item
         yield from self.follow(response, dates, self._next_cursor(body, items, offset))
 
