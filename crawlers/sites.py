@@ -12,7 +12,7 @@ import yaml
 
 SITES_FILE = Path(__file__).resolve().parent / "sites.yaml"
 HTML_KEYS = {"item", "id", "text", "text_more", "author", "rating", "date", "title", "url", "next_page", "id_pattern",
-             "total"}
+             "total", "preview_end", "full_text"}
 JSON_KEYS = {"embedded_json", "items", "id", "text", "author", "rating", "date", "title", "url", "id_pattern", "total"}
 
 

@@ -186,7 +186,8 @@ class OtklikSpider(scrapy.Spider):
             self.crawler.stats.set_value("otklik/item_reason", reason)
         return QuarantineItem(source=self.source, url=url, reason=reason, payload=payload)
 
-    def item(self, external_id: str, text: str, posted_at: datetime | None, response: Response, **fields: Any) -> MentionItem:
+    def item(self, external_id: str, text: str, posted_at: datetime | None, response: Response | None,
+             **fields: Any) -> MentionItem:
         """One mention; the watermark moves when the store has it (crawlers.pipelines.store calls note_seen)."""
         failpoint("spider.item")
         if fields.get("url"):

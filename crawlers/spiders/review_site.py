@@ -11,13 +11,17 @@ Encodings (e.g. windows-1251) come from the page's headers and meta tags, which 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
+import scrapy
 from parsel import Selector
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from crawlers.parsing import decode_entities, html_to_text, parse_datetime, parse_score, rating_from_score
+from crawlers.items import MentionItem
 from crawlers.sites import SITES_FILE, embedded_json, json_values, load_sites, site_problem
 from crawlers.spiders.base import OtklikSpider
 
@@ -28,6 +32,7 @@ _CAPTCHA_NODES = "form[class*=captcha], input[name*=captcha], img[src*=captcha],
 _CAPTCHA_TITLE = re.compile(r"робот|captcha|капч|are you (?:a )?human|access denied|доступ ограничен", re.IGNORECASE)
 
 
+SNAPSHOT_KEY = "snapshot_original_url"  # a request served from a snapshot keeps its real address here
 UNREAD = object()  # a page whose embedded JSON the caller has not read yet
 _HIDDEN = "ancestor-or-self::*[@hidden or contains(translate(@style, ' ', ''), 'display:none')]"
 
@@ -144,9 +149,11 @@ class ReviewSiteSpider(OtklikSpider):
         score = parse_score(record.get("rating"))
         url = record.get("url")
         text = (lambda v: decode_entities(v).strip()) if record.get("_plain") else html_to_text
+        body = text(record.get("text"))
         return {
             "id": m.group(1) if m else None,
-            "text": "\n\n".join(t for t in (text(record.get("text")), html_to_text(record.get("_more"))) if t),
+            "text": "\n\n".join(t for t in (body, html_to_text(record.get("_more"))) if t),
+            "preview": self.is_preview(body),
             "posted_at": parse_datetime(record.get("date")),
             "title": text(record.get("title")),
             "author": text(record.get("author")),
@@ -154,6 +161,55 @@ class ReviewSiteSpider(OtklikSpider):
             "score": score,
             "url": urljoin(base_url, url) if url else base_url,
         }
+
+    def is_preview(self, body: str) -> bool:
+        """Whether a listing's review text is the site's cut preview: it ends with the site's `preview_end`."""
+        end = self.selectors.get("preview_end")
+        return bool(end) and body.rstrip().endswith(end)
+
+    def wants_full_text(self, f: dict[str, Any], page_url: str, floor: str | None) -> bool:
+        """Fetch a review's own page for its whole text: the listing shows a preview, the site says where the
+        whole text is (`full_text`), and the review is newer than the chain's floor (older ones are known, and
+        reading their pages on every run would be impolite)."""
+        if not (f["preview"] and self.selectors.get("full_text") and f["url"] and f["url"] != page_url):
+            return False
+        return floor is None or (f["posted_at"] is not None and f["posted_at"] > datetime.fromisoformat(floor))
+
+    def full_text_request(self, f: dict[str, Any], more: str, response: Response) -> scrapy.Request:
+        """The request for a review's own page; whatever it gives, the review is stored (`parse_review_page`)."""
+        listing = response.meta.get(SNAPSHOT_KEY, response.url)
+        return scrapy.Request(f["url"], callback=self.parse_review_page, errback=self.review_page_failed,
+                              cb_kwargs={"found": f, "more": more, "listing": listing}, dont_filter=True)
+
+    def parse_review_page(self, response: Response, found: dict[str, Any], more: str, listing: str):
+        """The review with the whole text of its own page, or the listing's preview when the page shows none."""
+        page = response.selector if hasattr(response, "css") else None
+        body = html_to_text(self.select(page, "full_text")) if page is not None else ""
+        if not body:
+            why = (block_reason(page) if page is not None else None) or "no text under the site's full_text selector"
+            yield from self.preview_item(found, listing, f"{response.meta.get(SNAPSHOT_KEY, response.url)}: {why}")
+            return
+        yield self.review_item(found, "\n\n".join(t for t in (body, more) if t), {})
+
+    def review_page_failed(self, failure: Failure):
+        """A review page that could not be fetched: the review is stored with the listing's preview."""
+        response = getattr(failure.value, "response", None)
+        reason = f"HTTP {response.status}" if response is not None else failure.type.__name__
+        kw = failure.request.cb_kwargs
+        url = failure.request.meta.get(SNAPSHOT_KEY, failure.request.url)
+        yield from self.preview_item(kw["found"], kw["listing"], f"{url}: {reason}")
+
+    def preview_item(self, f: dict[str, Any], listing: str, why: str):
+        """The review with its listing's preview (nothing lost); the run's status says the whole text was not read."""
+        self.warn(f"a review's own page gave no text ({why}): stored the listing's preview")
+        yield self.review_item(f, f["text"], {"preview": True, "listing": listing})
+
+    def review_item(self, f: dict[str, Any], text: str, raw: dict[str, Any]) -> MentionItem:
+        """The stored review of fields `f` with `text` (raw.score keeps a rating's decimals)."""
+        if f["score"] is not None and f["score"] != f["rating"]:
+            raw = {**raw, "score": f["score"]}
+        return self.item(f["id"], text, f["posted_at"], None, title=f["title"], author=f["author"],
+                         rating=f["rating"], url=f["url"], raw=raw)
 
     # -- crawling -------------------------------------------------------------------------
     def parse(self, response: Response):
@@ -177,16 +233,17 @@ class ReviewSiteSpider(OtklikSpider):
         if truncated:
             yield self.page_failed(response.url, truncated, response.text[-2000:])
             return
-        dates = []
+        dates, floor = [], self.chain_of(response)["floor"]
         for record in records:
             f = self.fields(record, response.url)
             if not f["id"]:
                 yield self.quarantine(response.url, "review without an id", str(record.get("_html", record))[:2000])
                 continue
             dates.append(f["posted_at"])
-            raw = {"score": f["score"]} if f["score"] is not None and f["score"] != f["rating"] else {}
-            yield self.item(f["id"], f["text"], f["posted_at"], response, title=f["title"], author=f["author"],
-                            rating=f["rating"], url=f["url"], raw=raw)
+            if self.wants_full_text(f, response.url, floor):
+                yield self.full_text_request(f, html_to_text(record.get("_more")), response)
+            else:
+                yield self.review_item(f, f["text"], {"preview": True} if f["preview"] else {})
         nxt = self.select(response, "next_page") if "next_page" in self.selectors else ""
         yield from self.follow(response, dates, response.urljoin(nxt.split()[0]) if nxt and records else None)
 

@@ -8,7 +8,8 @@ crawled after a newer one), the replies already stored under its own key move to
 Edits: on review sites and the App Store the same review id can come back with new words. That is not a
 repeat: the new words are stored as a mention of their own, `<id>#edit-<hash>`, a copy (`duplicate_of`) of the
 first version, so reports still count the review once, in the same conversation, so the desk threads it
-into the review's ticket. The same words seen again are a repeat.
+into the review's ticket. The same words seen again are a repeat, and so is a listing's cut preview of the review
+(raw `preview`: its words differ from the whole text stored from the review's own page without being an edit).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def store_edit(existing: Mention, source: Source, item) -> Mention | None:
     None when it is not an edit (another kind of channel, or words already stored for this review)."""
     if source.kind not in EDITABLE_KINDS or existing.pk is None or EDIT_MARK in existing.external_id:
         return None
+    if (item.raw or {}).get("preview"):
+        return None  # a listing's cut preview says nothing of an edit (the stored words may be the whole text)
     digest = content_hash(minhash.full_text(item.title, item.text))
     versions = list(Mention.objects.filter(source_id=existing.source_id,
                                            external_id__startswith=existing.external_id + EDIT_MARK)

@@ -97,6 +97,17 @@ def test_hostile_mention_is_shown_as_text(client, make_user, open_ticket):
     assert resp["X-Frame-Options"] == "DENY" and resp["X-Content-Type-Options"] == "nosniff"
 
 
+def test_a_reviews_cut_preview_is_marked_as_such(client, make_user, open_ticket):
+    cut = open_ticket("Посылку ждал три недели, трек не обновлялся, в поддержке...", raw={"preview": True},
+                      url="https://otzovik.com/review_3.html")
+    whole = open_ticket("Курьер опоздал на два часа и не извинился")
+    login(client, make_user("ann"))
+    html = client.get(reverse("desk:ticket", args=[cut.pk])).content.decode()
+    assert "сайт показал только начало отзыва: полный текст по ссылке «оригинал»" in html
+    assert 'href="https://otzovik.com/review_3.html"' in html
+    assert "только начало отзыва" not in client.get(reverse("desk:ticket", args=[whole.pk])).content.decode()
+
+
 def test_claim_reply_close_through_the_desk(client, make_user, open_ticket):
     load_templates()
     ann, bob = make_user("ann"), make_user("bob")
