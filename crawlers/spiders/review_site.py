@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from parsel import Selector
@@ -153,7 +153,7 @@ class ReviewSiteSpider(OtklikSpider):
         return {
             "id": m.group(1) if m else None,
             "text": "\n\n".join(t for t in (body, html_to_text(record.get("_more"))) if t),
-            "preview": self.is_preview(body),
+            "preview": self.preview_words(body),
             "posted_at": parse_datetime(record.get("date")),
             "title": text(record.get("title")),
             "author": text(record.get("author")),
@@ -162,31 +162,42 @@ class ReviewSiteSpider(OtklikSpider):
             "url": urljoin(base_url, url) if url else base_url,
         }
 
-    def is_preview(self, body: str) -> bool:
-        """Whether a listing's review text is the site's cut preview: it ends with the site's `preview_end`."""
+    def preview_words(self, body: str) -> str:
+        """The words of a listing's cut preview without the site's `preview_end` mark; "" when the text is whole."""
         end = self.selectors.get("preview_end")
-        return bool(end) and body.rstrip().endswith(end)
+        marks = tuple(end) if isinstance(end, list) else (end,) if end else ()
+        text = body.rstrip()
+        for mark in marks:
+            if text.endswith(mark):
+                return text[: -len(mark)].rstrip()
+        return ""
 
-    def wants_full_text(self, f: dict[str, Any], page_url: str, floor: str | None) -> bool:
+    def wants_full_text(self, f: dict[str, Any], listing: str, floor: str | None) -> bool:
         """Fetch a review's own page for its whole text: the listing shows a preview, the site says where the
-        whole text is (`full_text`), and the review is newer than the chain's floor (older ones are known, and
-        reading their pages on every run would be impolite)."""
-        if not (f["preview"] and self.selectors.get("full_text") and f["url"] and f["url"] != page_url):
+        whole text is (`full_text`), the page is on the listing's host, and the review is not known yet: newer
+        than the chain's floor, or as old but not the newest stored (day-only dates tie; reading known reviews'
+        pages on every run would be impolite)."""
+        url, home = urlsplit(f["url"] or ""), urlsplit(listing)
+        if not (f["preview"] and self.selectors.get("full_text") and f["url"] != listing
+                and url.scheme in ("http", "https") and url.hostname and _site(url.hostname) == _site(home.hostname)):
             return False
-        return floor is None or (f["posted_at"] is not None and f["posted_at"] > datetime.fromisoformat(floor))
+        if floor is None:
+            return True
+        posted, mark = f["posted_at"], datetime.fromisoformat(floor)
+        return posted is not None and (posted > mark or (posted == mark and f["id"] != self.state.get("newest_id")))
 
-    def full_text_request(self, f: dict[str, Any], more: str, response: Response) -> scrapy.Request:
+    def full_text_request(self, f: dict[str, Any], more: str, listing: str) -> scrapy.Request:
         """The request for a review's own page; whatever it gives, the review is stored (`parse_review_page`)."""
-        listing = response.meta.get(SNAPSHOT_KEY, response.url)
         return scrapy.Request(f["url"], callback=self.parse_review_page, errback=self.review_page_failed,
                               cb_kwargs={"found": f, "more": more, "listing": listing}, dont_filter=True)
 
     def parse_review_page(self, response: Response, found: dict[str, Any], more: str, listing: str):
         """The review with the whole text of its own page, or the listing's preview when the page shows none."""
         page = response.selector if hasattr(response, "css") else None
-        body = html_to_text(self.select(page, "full_text")) if page is not None else ""
+        cut = self.truncated_page(response) if page is not None else None
+        body = html_to_text(self.select(page, "full_text")) if page is not None and not cut else ""
         if not body:
-            why = (block_reason(page) if page is not None else None) or "no text under the site's full_text selector"
+            why = cut or (block_reason(page) if page is not None else None) or "no text under the full_text selector"
             yield from self.preview_item(found, listing, f"{response.meta.get(SNAPSHOT_KEY, response.url)}: {why}")
             return
         yield self.review_item(found, "\n\n".join(t for t in (body, more) if t), {})
@@ -202,7 +213,13 @@ class ReviewSiteSpider(OtklikSpider):
     def preview_item(self, f: dict[str, Any], listing: str, why: str):
         """The review with its listing's preview (nothing lost); the run's status says the whole text was not read."""
         self.warn(f"a review's own page gave no text ({why}): stored the listing's preview")
-        yield self.review_item(f, f["text"], {"preview": True, "listing": listing})
+        yield self.review_item(f, f["text"], self.preview_raw(f, listing))
+
+    @staticmethod
+    def preview_raw(f: dict[str, Any], listing: str | None = None) -> dict[str, Any]:
+        """raw of a review stored with its listing's preview: the flag, the preview's own words (the store tells a
+        repeat from an edit by them) and, when its own page failed, the listing it came from."""
+        return {"preview": True, "preview_words": f["preview"], **({"listing": listing} if listing else {})}
 
     def review_item(self, f: dict[str, Any], text: str, raw: dict[str, Any]) -> MentionItem:
         """The stored review of fields `f` with `text` (raw.score keeps a rating's decimals)."""
@@ -233,17 +250,21 @@ class ReviewSiteSpider(OtklikSpider):
         if truncated:
             yield self.page_failed(response.url, truncated, response.text[-2000:])
             return
-        dates, floor = [], self.chain_of(response)["floor"]
+        dates, floor, listing = [], self.chain_of(response)["floor"], response.meta.get(SNAPSHOT_KEY, response.url)
         for record in records:
             f = self.fields(record, response.url)
             if not f["id"]:
                 yield self.quarantine(response.url, "review without an id", str(record.get("_html", record))[:2000])
                 continue
             dates.append(f["posted_at"])
-            if self.wants_full_text(f, response.url, floor):
-                yield self.full_text_request(f, html_to_text(record.get("_more")), response)
-            else:
-                yield self.review_item(f, f["text"], {"preview": True} if f["preview"] else {})
+            request = None
+            if self.wants_full_text(f, listing, floor):
+                try:
+                    request = self.full_text_request(f, html_to_text(record.get("_more")), listing)
+                except ValueError as exc:  # an address Scrapy cannot request: keep the preview
+                    yield from self.preview_item(f, listing, f"{f['url'][:200]}: {exc}")
+                    continue
+            yield request or self.review_item(f, f["text"], self.preview_raw(f) if f["preview"] else {})
         nxt = self.select(response, "next_page") if "next_page" in self.selectors else ""
         yield from self.follow(response, dates, response.urljoin(nxt.split()[0]) if nxt and records else None)
 
@@ -254,3 +275,8 @@ def _scalar(values: list) -> str:
         if isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v).strip():
             return str(v)
     return ""
+
+
+def _site(host: str | None) -> str:
+    """A host without its `www.`: a review page on www.example.ru belongs to a listing on example.ru."""
+    return (host or "").removeprefix("www.")

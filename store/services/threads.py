@@ -8,8 +8,10 @@ crawled after a newer one), the replies already stored under its own key move to
 Edits: on review sites and the App Store the same review id can come back with new words. That is not a
 repeat: the new words are stored as a mention of their own, `<id>#edit-<hash>`, a copy (`duplicate_of`) of the
 first version, so reports still count the review once, in the same conversation, so the desk threads it
-into the review's ticket. The same words seen again are a repeat, and so is a listing's cut preview of the review
-(raw `preview`: its words differ from the whole text stored from the review's own page without being an edit).
+into the review's ticket. The same words seen again are a repeat, and so is a listing's cut preview (raw `preview`,
+`preview_words`) whose words begin a stored version: the whole text read from the review's own page, or the same
+preview. A preview that begins none is an edit; the whole text of a review stored as a preview is a version
+marked `completes_preview`.
 """
 
 from __future__ import annotations
@@ -59,14 +61,18 @@ def store_edit(existing: Mention, source: Source, item) -> Mention | None:
     None when it is not an edit (another kind of channel, or words already stored for this review)."""
     if source.kind not in EDITABLE_KINDS or existing.pk is None or EDIT_MARK in existing.external_id:
         return None
-    if (item.raw or {}).get("preview"):
-        return None  # a listing's cut preview says nothing of an edit (the stored words may be the whole text)
     digest = content_hash(minhash.full_text(item.title, item.text))
     versions = list(Mention.objects.filter(source_id=existing.source_id,
                                            external_id__startswith=existing.external_id + EDIT_MARK)
-                    .only("id", "content_hash", "posted_at")) + [existing]
+                    .only("id", "content_hash", "posted_at", "title", "text", "raw")) + [existing]
     if digest in {v.content_hash for v in versions}:
         return None
+    raw = item.raw or {}
+    words = raw.get("preview_words")
+    if raw.get("preview") and any(v.title == item.title and _starts(v.text, words) for v in versions):
+        return None  # a listing's cut preview of words already stored (the whole text, or the same preview)
+    whole = not raw.get("preview") and any((v.raw or {}).get("preview") and v.title == item.title
+                                           and _starts(item.text, v.raw.get("preview_words")) for v in versions)
     latest = max(v.posted_at for v in versions)
     mention, _ = Mention.objects.get_or_create(
         source_id=existing.source_id, external_id=edit_id(existing.external_id, digest),
@@ -74,12 +80,17 @@ def store_edit(existing: Mention, source: Source, item) -> Mention | None:
             url=(item.url or existing.url)[:1000], author=item.author[:255], title=item.title,
             text=item.text or item.title, lang=item.lang, rating=item.rating,
             posted_at=edit_time(item.posted_at, latest), content_hash=digest,
-            raw={**(item.raw or {}), "edit_of": existing.external_id},
+            raw={**raw, "edit_of": existing.external_id, **({"completes_preview": True} if whole else {})},
             duplicate_of_id=existing.duplicate_of_id or existing.pk,
             conversation_key=existing.conversation_key or key_for(source, existing.external_id, item.author, item.raw),
         ),
     )
     return mention
+
+
+def _starts(text: str, words: str | None) -> bool:
+    """Whether `text` begins with a preview's `words`, whitespace aside (a listing joins lines a page keeps)."""
+    return bool(words) and " ".join(text.split()).startswith(" ".join(words.split()))
 
 
 def edit_time(claimed: datetime, latest: datetime) -> datetime:

@@ -96,3 +96,42 @@ def test_a_captcha_on_the_reviews_page_keeps_the_preview_and_says_so(web):
     assert kept.raw["preview"] is True and kept.text.endswith("Недостатки: Сроки")
     status = Source.objects.get(name="otz").last_status
     assert "https://otzovik.com/review_3.html: blocked by a captcha" in status
+
+
+def test_a_review_of_the_floors_day_is_read_whole_too(web):
+    """otzovik's review pages date by day: a new review may tie with the newest stored one."""
+    crawl_once(web)
+    day = "2026-11-03T10:00:00+03:00"  # review 3's date, the floor now
+    web.add(LIST_URL, Reply(LISTING.replace('<div class="item"', _review(4, day, "Заказ 4 ждал неделю...") +
+                                            '\n<div class="item"', 1), content_type="text/html; charset=utf-8"))
+    page = ('<html><head><meta charset="utf-8"></head><body><div class="review-body" itemprop="description">'
+            "Заказ 4 ждал неделю, курьер так и не позвонил.</div></body></html>")
+    web.add("https://otzovik.com/review_4.html", Reply(page, content_type="text/html; charset=utf-8"))
+    assert crawl_once(web)["otz"]["new"] == 1
+    assert Mention.objects.get(external_id="4").text.startswith("Заказ 4 ждал неделю, курьер так и не позвонил.")
+    assert web.fetched("https://otzovik.com/review_").count("https://otzovik.com/review_3.html") == 1
+
+
+OTHER_HOST = _review(5, "2026-11-05T10:00:00+03:00", "Чужой адрес у отзыва…").replace(
+    "https://otzovik.com/review_5", "http://169.254.169.254/review_5")
+ODD_ADDRESS = _review(6, "2026-11-06T10:00:00+03:00", "Адрес не для браузера...").replace(
+    "https://otzovik.com/review_6.html", "javascript:x=6")
+HOSTILE = f"""<html><head><meta charset="utf-8"><title>Отзывы</title></head><body>
+{OTHER_HOST}
+{ODD_ADDRESS}
+{_review(7, "2026-11-07T10:00:00+03:00", "Страница оборвана...")}
+</body></html>"""
+
+
+def test_review_pages_only_on_the_listings_host_and_never_half_read(web, tmp_path):
+    web.add(LIST_URL, Reply(HOSTILE, content_type="text/html; charset=utf-8"))
+    web.add("https://otzovik.com/review_7.html", Reply(REVIEW_PAGE.split("Вернули")[0],
+                                                       content_type="text/html; charset=utf-8"))
+    load_sources(tmp_path, [{"name": "otz", "kind": "review_site", "site": "otzovik", "start_url": LIST_URL,
+                             "selectors": {"preview_end": ["...", "…"]}}])  # either mark cuts a text
+    stats = crawl_once(web)["otz"]
+    assert stats["ok"] and stats["new"] == 3
+    assert sorted(web.fetched()) == sorted([LIST_URL, "https://otzovik.com/review_7.html"])  # no other host
+    for rid in ("5", "6", "7"):  # kept as previews: the other host and the odd address are not followed,
+        assert Mention.objects.get(external_id=rid).raw["preview"] is True  # the cut page is not taken whole
+    assert "truncated page" in Source.objects.get(name="otz").last_status

@@ -91,6 +91,30 @@ def test_edited_review_is_a_new_version_in_the_same_conversation(batch):
     assert Mention.objects.filter(source__name="otz").count() == 2
 
 
+@pytest.mark.parametrize("batch", [False, True])
+def test_a_listings_cut_preview_is_no_edit_of_the_words_it_begins(batch):
+    store = (lambda it: ingest_many([it])[0]) if batch else ingest
+    whole = "Посылку ждал три недели, трек не обновлялся.\n\nВернули деньги только после претензии."
+    preview = {"preview": True, "preview_words": "Посылку ждал три недели, трек не"}
+    assert store(item("otz", "1", whole, title="Долго"))[0] is IngestResult.NEW
+    # The listing's preview of the stored whole text, on a later run: a repeat.
+    assert store(item("otz", "1", "Посылку ждал три недели, трек не...", title="Долго", raw=preview))[0] \
+        is IngestResult.REPEAT
+    # A preview whose words begin no stored version is an edit (as before previews were told apart).
+    edited = {"preview": True, "preview_words": "Посылку так и не привезли, деньги"}
+    result, v2 = store(item("otz", "1", "Посылку так и не привезли, деньги...", title="Долго", raw=edited))
+    assert result is IngestResult.NEAR_DUPLICATE and v2.raw["edit_of"] == "1" and v2.raw["preview"] is True
+    # Stored as a preview (its page failed), read whole later: a version marked as the preview's whole text.
+    cut = {"preview": True, "preview_words": "Банк хороший, рекомендую"}
+    assert store(item("otz", "2", "Банк хороший, рекомендую...", raw=cut))[0] is IngestResult.NEW
+    assert store(item("otz", "2", "Банк хороший, рекомендую...", raw=cut))[0] is IngestResult.REPEAT
+    result, full = store(item("otz", "2", "Банк хороший, рекомендую всем, кто платит картой."))
+    assert result is IngestResult.NEAR_DUPLICATE and full.raw["completes_preview"] is True
+    assert full.raw["edit_of"] == "2"
+    result, other = store(item("otz", "2", "Банк украл мои деньги."))  # not the preview's words: an edit
+    assert result is IngestResult.NEAR_DUPLICATE and "completes_preview" not in other.raw
+
+
 def test_other_channels_do_not_version_edits():
     ingest(item("tg", "chat/1", "Курьер опоздал на три часа", author="Ира"))
     assert ingest(item("tg", "chat/1", "Курьер опоздал на четыре часа", author="Ира"))[0] is IngestResult.REPEAT
