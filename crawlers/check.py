@@ -11,6 +11,7 @@ from typing import Any
 
 from scrapy.http import HtmlResponse
 
+from crawlers.parsing import html_to_text
 from crawlers.spiders.review_site import FIELDS, ReviewSiteSpider, block_reason
 
 
@@ -51,3 +52,18 @@ def check_page(name: str, config: dict, body: bytes, url: str, content_type: str
     if "next_page" in spider.selectors:
         result.next_page = spider.select(page, "next_page")
     return result
+
+
+def check_review_page(name: str, config: dict, body: bytes, url: str, content_type: str = "") -> tuple[str, str]:
+    """The whole text the config's `full_text` finds on one review's own page, and what went wrong ("" if nothing)."""
+    spider = ReviewSiteSpider(source=name, config=config)
+    if not spider.selectors.get("full_text"):
+        return "", "the site has no full_text selector: its reviews are read from the listing only"
+    headers = {"Content-Type": content_type} if content_type else {}
+    page = HtmlResponse(url, body=body, headers=headers)
+    cut = spider.truncated_page(page)
+    text = "" if cut else html_to_text(spider.select(page.selector, "full_text"))
+    if text:
+        return text, ""
+    found_none = f"selector full_text {spider.selectors['full_text']!r} found no text"
+    return "", cut or block_reason(page.selector) or found_none

@@ -133,11 +133,15 @@ def sources_cmd(ctx: click.Context, sources_file: str | None) -> None:
 @click.option("--file", "page_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Read a saved page (HTML) instead of fetching one.")
 @click.option("--show", type=int, default=3, show_default=True, help="How many reviews to show.")
+@click.option("--review-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Instead: read a saved page of one review with the site's full_text selectors.")
 @click.pass_context
-def sources_check(ctx: click.Context, name: str, url: str | None, page_file: str | None, show: int) -> None:
+def sources_check(ctx: click.Context, name: str, url: str | None, page_file: str | None, show: int,
+                  review_file: str | None) -> None:
     """Dry-run a review-site source (or a site of crawlers/sites.yaml) over one page; nothing is stored.
 
     Prints how many reviews the selectors find, the first ones' fields, and each selector that matched nothing.
+    With --review-file, the whole text the site's full_text selectors find on one review's own page.
     """
     django()
     from crawlers.check import check_page
@@ -151,6 +155,9 @@ def sources_check(ctx: click.Context, name: str, url: str | None, page_file: str
     if source is None and name not in load_sites():
         raise click.ClickException(f"нет ни источника, ни сайта {name!r} в crawlers/sites.yaml")
     config = dict(source.config) if source else {"site": name}
+    if review_file:
+        _check_review_page(name, config, Path(review_file), url)
+        return
     if page_file:
         body, where, ctype = Path(page_file).read_bytes(), url or config.get("start_url") or Path(page_file).resolve().as_uri(), ""
     else:
@@ -177,9 +184,35 @@ def sources_check(ctx: click.Context, name: str, url: str | None, page_file: str
             value = f[key]
             text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
             table.add_row(key, escape(text[:300] + ("…" if len(text) > 300 else "")))
+        if f["preview"]:
+            table.add_row("превью", "да: сайт показал только начало отзыва" +
+                          (" (полный текст — со страницы отзыва, full_text)" if config_has_full_text(config) else ""))
         console.print(table)
     if not result.found:
         raise click.ClickException("селекторы не нашли ни одного отзыва")
+
+
+def config_has_full_text(config: dict) -> bool:
+    """Whether a review-site source reads cut reviews whole from their own pages."""
+    from crawlers.sites import load_sites
+
+    site = load_sites().get(config.get("site"), {})
+    return bool((config.get("selectors") or {}).get("full_text") or site.get("full_text"))
+
+
+def _check_review_page(name: str, config: dict, path: Path, url: str | None) -> None:
+    """`sources check --review-file`: what the site's full_text selectors read on one saved review page."""
+    from crawlers.check import check_review_page
+
+    where = url or path.resolve().as_uri()
+    try:
+        text, problem = check_review_page(name, config, path.read_bytes(), where)
+    except ValueError as exc:
+        raise click.ClickException(f"конфигурация сайта с ошибкой: {exc}") from None
+    if problem:
+        raise click.ClickException(f"на странице отзыва не найден текст: {problem}")
+    console.print(f"Текст отзыва со страницы {escape(where)} ({len(text)} символов):")
+    console.print(escape(text[:1000] + ("…" if len(text) > 1000 else "")))
 
 
 def _fetch(url: str) -> tuple[bytes, str]:

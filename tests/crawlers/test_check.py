@@ -38,6 +38,7 @@ def test_check_a_saved_page_shows_what_the_selectors_find(wide):
     assert "https://www.banki.ru/services/responses/bank/response/13054481/" in out.output
     assert "Следующая страница: /services/responses/bank/sberbank/?page=2&is_countable=on" in out.output
     assert "Не заданы (необязательные): author" in out.output
+    assert "превью" in out.output and "да: сайт показал только начало отзыва" in out.output  # cut at ~250 chars
     assert not Mention.objects.exists() and not QuarantinedItem.objects.exists()  # a dry run
 
 
@@ -67,3 +68,20 @@ def test_check_fetches_a_url_and_refuses_other_kinds(wide):
     assert other.exit_code == 1 and "только для review_site" in other.output
     unknown = CliRunner().invoke(main, [*wide, "nope"])
     assert unknown.exit_code == 1 and "нет ни источника, ни сайта 'nope'" in unknown.output
+
+
+def test_check_a_saved_review_page_with_the_full_text_selectors(wide, tmp_path):
+    from tests.crawlers.test_review_previews import FULL_TEXT, REVIEW_PAGE
+
+    review = tmp_path / "review.html"
+    review.write_text(REVIEW_PAGE, encoding="utf-8")
+    out = CliRunner().invoke(main, [*wide, "otzovik", "--review-file", str(review)])
+    assert out.exit_code == 0, out.output
+    assert f"({len(FULL_TEXT)} символов)" in out.output and "Вернули деньги только после претензии." in out.output
+    assert "yandex" not in out.output and "OTZOAD" not in out.output  # the ad slot inside the text reads as none
+    cut = tmp_path / "cut.html"
+    cut.write_text(REVIEW_PAGE.split("Вернули")[0], encoding="utf-8")
+    failed = CliRunner().invoke(main, [*wide, "otzovik", "--review-file", str(cut)])
+    assert failed.exit_code == 1 and "на странице отзыва не найден текст: truncated page" in failed.output
+    none = CliRunner().invoke(main, [*wide, "sber", "--review-file", str(review)])
+    assert none.exit_code == 1 and "the site has no full_text selector" in none.output
