@@ -32,7 +32,7 @@ COMMON = ("max_pages", "since")
 KEYS = {
     "appstore": ("app_id", "country", "base_url"),
     "telegram": ("channel", "base_url"),
-    "vk": ("domain", "owner_id", "mode", "q", "count", "api_version", "token_env", "base_url"),
+    "vk": ("domain", "owner_id", "mode", "q", "count", "api_version", "token_env", "base_url", "comments"),
     "review_site": ("start_url", "site", "selectors"),
     "rss": ("url",),
 }
@@ -96,6 +96,8 @@ def _key_problem(kind: str, key: str, value: Any) -> str | None:
         if isinstance(value, (date, datetime)) or (isinstance(value, str) and parse_datetime(value)):
             return None
         return f"is not a readable date: {value!r:.80}"
+    if key == "comments":
+        return None if isinstance(value, bool) else f"must be true or false, not {value!r:.80}"
     if key == "mode":
         return None if value in ("wall", "search") else f"must be wall or search, not {value!r:.80}"
     if key == "channel":
@@ -133,6 +135,8 @@ def config_problem(kind: str, config: dict) -> str | None:
             return "needs q (the search query)"
         if mode == "wall" and not (config.get("domain") or config.get("owner_id")):
             return "needs domain or owner_id"
+        if mode == "search" and config.get("comments"):
+            return "reads comments on a wall only (comments: true needs mode wall)"
     if kind == "review_site":
         if config.get("site") and config["site"] not in load_sites():
             return f"names unknown review site {config['site']!r} (add it to {SITES_FILE})"

@@ -135,16 +135,19 @@ class TelegramChannel:
 
 
 class VkApi:
-    """https://api.vk.com/method/wall.get (offset paging) and newsfeed.search (next_from cursor, start_time)."""
+    """https://api.vk.com/method/wall.get (offset paging), newsfeed.search (next_from cursor, start_time) and
+    wall.getComments (offset paging, `sort`, each comment with its thread's first replies)."""
 
     def __init__(self, web: FakeWeb, owner_id: int = -100, group_name: str = "СкороДоставка"):
         self.walls: dict[str, list[Post]] = {}
         self.searches: dict[str, list[Post]] = {}
+        self.comments: dict[int, list[Post]] = {}  # post id → its comments; a comment's replies in extra["replies"]
         self.owner_id = owner_id
         self.group_name = group_name
         self.errors: dict[str, list[Reply]] = {}  # per wall domain or search query: served first, one per request
         web.add("https://api.vk.com/method/wall.get", self.wall_get)
         web.add("https://api.vk.com/method/newsfeed.search", self.newsfeed_search)
+        web.add("https://api.vk.com/method/wall.getComments", self.wall_get_comments)
 
     def wall(self, domain: str) -> list[Post]:
         return self.walls.setdefault(domain, [])
@@ -152,10 +155,36 @@ class VkApi:
     def search(self, q: str) -> list[Post]:
         return self.searches.setdefault(q, [])
 
+    def comments_of(self, post_id: int) -> list[Post]:
+        return self.comments.setdefault(post_id, [])
+
     def post(self, p: Post) -> dict:
+        counted = {"comments": {"count": self._comment_count(p.id)}} if self.comments.get(p.id) else {}
         return {"id": p.id, "owner_id": p.extra.get("owner_id", self.owner_id), "from_id": p.extra.get("from_id", 1000 + p.id),
-                "date": int(p.date.timestamp()), "post_type": "post", "text": p.text, "likes": {"count": 0},
+                "date": int(p.date.timestamp()), "post_type": "post", "text": p.text, "likes": {"count": 0}, **counted,
                 **{k: v for k, v in p.extra.items() if k not in ("owner_id", "from_id")}}
+
+    def _comment_count(self, post_id: int) -> int:
+        return sum(1 + len(c.extra.get("replies", [])) for c in self.comments.get(post_id, []))
+
+    def comment(self, c: Post, post_id: int, parent: int | None = None) -> dict:
+        body = {"id": c.id, "from_id": c.extra.get("from_id", 2000 + c.id), "date": int(c.date.timestamp()),
+                "text": c.text, "post_id": post_id, "owner_id": self.owner_id,
+                "parents_stack": [parent] if parent else [], "likes": {"count": 0},
+                **{k: v for k, v in c.extra.items() if k not in ("from_id", "replies")}}
+        if parent:
+            return {**body, "reply_to_comment": parent, "reply_to_user": 0}
+        replies = [self.comment(r, post_id, c.id) for r in c.extra.get("replies", [])]
+        return {**body, "thread": {"count": len(replies), "items": replies[:10], "can_post": True}}
+
+    def wall_get_comments(self, query: dict[str, str]) -> Reply:
+        post_id = int(query.get("post_id", 0))
+        if err := self._pending_error(f"comments:{post_id}"):
+            return err
+        top = sorted(self.comments.get(post_id, []), key=lambda c: c.date, reverse=query.get("sort") == "desc")
+        offset, count = int(query.get("offset", 0)), min(int(query.get("count", 10)), 100)
+        return self._reply({"count": self._comment_count(post_id), "current_level_count": len(top),
+                            "items": [self.comment(c, post_id) for c in top[offset : offset + count]]})
 
     @staticmethod
     def error(code: int, message: str) -> Reply:

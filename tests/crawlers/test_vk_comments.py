@@ -1,0 +1,95 @@
+"""VK comments under a community's own posts (`comments: true`), in the shape of real wall.getComments answers
+saved by others (named in docs/crawlers.md): newest first, each comment with its thread's first replies, a
+community's reply with a negative from_id, a comment of only a photo. Read again only when a post's count moves."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from crawlers.fakeweb import FakeWeb, Post
+from crawlers.fakeweb.channels import VkApi
+from store.models import Mention, Source
+from tests.crawlers.local import crawl_once, load_sources
+
+T0 = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)
+H = timedelta(hours=1)
+COMMENTS = "https://api.vk.com/method/wall.getComments"
+
+
+@pytest.fixture
+def vk(shared_db, tmp_path):
+    web = FakeWeb()
+    api = VkApi(web)  # the community -100
+    api.wall("skoro").extend([Post(1, "Мы открыли новый пункт выдачи на Ленина, 5", T0),
+                              Post(2, "График работы в праздники", T0 + H)])
+    api.comments_of(1).extend([
+        Post(11, "Третью неделю жду посылку 40012345, трек не двигается", T0 + 2 * H),
+        Post(12, "Напишите номер заказа в личные сообщения", T0 + 3 * H, extra={"from_id": -100}),  # the company
+        Post(13, "", T0 + 3 * H, extra={"attachments": [{"type": "sticker", "sticker": {"sticker_id": 1}}]}),
+        Post(14, "А пункт на Мира закрыли насовсем?", T0 + 4 * H,
+             extra={"replies": [Post(15, "[id2014|Ольга], нет, на ремонт до декабря", T0 + 5 * H)]}),
+    ])
+    load_sources(tmp_path, [{"name": "vk", "kind": "vk", "domain": "skoro", "comments": True,
+                             "base_url": f"{web.url}/api.vk.com"}])
+    with web:
+        yield web, api
+
+
+def test_comments_join_their_posts_conversation_and_skip_the_companys_own_replies(vk):
+    web, api = vk
+    stats = crawl_once(web)["vk"]
+    assert stats["ok"] and stats["new"] == 5  # two posts, three comments
+    assert "1 without words skipped" in Source.objects.get(name="vk").last_status  # the sticker
+    complaint = Mention.objects.get(external_id="-100_1_11")
+    assert complaint.text == "Третью неделю жду посылку 40012345, трек не двигается"
+    assert complaint.conversation_key == "vk:-100_1" and complaint.raw["reply_to_post"] == "-100_1"
+    assert complaint.url == "https://vk.com/wall-100_1?reply=11" and complaint.posted_at == T0 + 2 * H
+    reply = Mention.objects.get(external_id="-100_1_15")
+    assert reply.raw["reply_to_comment"] == 14 and reply.url == "https://vk.com/wall-100_1?reply=15&thread=14"
+    assert not Mention.objects.filter(external_id="-100_1_12").exists()  # the community answering is not feedback
+    state = Source.objects.get(name="vk").state
+    # Comments never move the wall's watermark (their dates are no page's), and each post's count is kept.
+    assert state["newest"] == (T0 + H).isoformat() and state["newest_id"] == "-100_2"
+    assert state["comments"]["-100_1"] == {"count": 5, "newest": (T0 + 5 * H).isoformat()}
+    assert len(web.fetched(COMMENTS)) == 1  # post 2 has no comments: not asked
+
+
+def test_comments_are_read_again_only_when_a_posts_count_moves(vk):
+    web, api = vk
+    crawl_once(web)
+    again = crawl_once(web)["vk"]
+    assert again["ok"] and again["new"] == 0 and len(web.fetched(COMMENTS)) == 1
+    api.comments_of(1).append(Post(16, "Посылку так и не привезли, верните деньги", T0 + 6 * H))
+    api.errors["comments:1"] = [VkApi.error(15, "Access denied")]
+    failed = crawl_once(web)["vk"]  # a failed page of comments fails the run and keeps the state
+    assert not failed["ok"] and Source.objects.get(name="vk").state["comments"]["-100_1"]["count"] == 5
+    assert not Mention.objects.filter(external_id="-100_1_16").exists()
+    after = crawl_once(web)["vk"]
+    assert after["ok"] and after["new"] == 1 and Mention.objects.filter(external_id="-100_1_16").exists()
+    assert Source.objects.get(name="vk").state["comments"]["-100_1"]["count"] == 6
+
+
+def test_a_long_comment_section_is_read_page_by_page_down_to_known_comments(vk):
+    web, api = vk
+    api.comments_of(2).extend(Post(100 + i, f"Комментарий номер {i} о сроках доставки в праздники", T0 + i * H / 10)
+                              for i in range(150))
+    first = crawl_once(web)["vk"]
+    assert first["new"] + first["near_duplicate"] == 2 + 3 + 150  # the numbered comments are near copies
+    assert len([u for u in web.fetched(COMMENTS) if "post_id=2" in u]) == 2  # offsets 0 and 100
+    api.comments_of(2).append(Post(300, "Когда откроется пункт на Мира?", T0 + 20 * H))
+    assert crawl_once(web)["vk"]["new"] == 1
+    assert len([u for u in web.fetched(COMMENTS) if "post_id=2" in u]) == 3  # one page: it reached known ones
+
+
+def test_comments_need_a_wall(shared_db, tmp_path):
+    from crawlers.sources import SourceConfigError, sync_sources
+
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - {name: s, kind: vk, mode: search, q: доставка, comments: true}\n", encoding="utf-8")
+    with pytest.raises(SourceConfigError, match="comments: true needs mode wall"):
+        sync_sources(path)
+    path.write_text("sources:\n  - {name: s, kind: vk, domain: skoro, comments: 'yes'}\n", encoding="utf-8")
+    with pytest.raises(SourceConfigError, match="must be true or false"):
+        sync_sources(path)
