@@ -109,13 +109,21 @@ class HttpAdapter:
 
 
 class VkCommentAdapter(HttpAdapter):
-    """A comment under the VK post (wall.createComment: form-encoded, token and API version as parameters)."""
+    """A comment under the VK post (wall.createComment: form-encoded, token and API version as parameters); to a
+    customer's comment (raw.reply_to_post names its post), an answer in that comment's thread."""
 
     api_version = "5.199"
 
     def request(self, reply: Reply) -> tuple[str, dict]:
-        owner, _, post = reply.ticket.mention.external_id.partition("_")
-        return "/method/wall.createComment", {"owner_id": owner, "post_id": post, "message": reply.text,
+        mention = reply.ticket.mention
+        post_key = str((mention.raw or {}).get("reply_to_post") or "")
+        if post_key:
+            owner, _, post = post_key.partition("_")
+            thread = {"reply_to_comment": mention.external_id.rpartition("_")[2]}
+        else:
+            owner, _, post = mention.external_id.partition("_")
+            thread = {}
+        return "/method/wall.createComment", {"owner_id": owner, "post_id": post, **thread, "message": reply.text,
                                               "v": self.api_version}
 
     def send(self, client: httpx.Client, url: str, payload: dict) -> httpx.Response:

@@ -61,6 +61,21 @@ def test_vk_adapter_retries_then_records_the_comment(open_ticket, make_user, liv
     assert "secret-token" not in str(ReplyAttempt.objects.get(reply=r, ok=True).request)
 
 
+def test_a_vk_comment_is_answered_in_its_thread(open_ticket, make_user, live):
+    ann = make_user("ann")
+    comment = open_ticket(src=source("vk-wall", "vk"), external_id="-1_42_901", raw={"reply_to_post": "-1_42"})
+    found = open_ticket("Где посылка?", src=source("vk-search", "vk"), external_id="-5_77",
+                        raw={"reply_to_post": "-5_12"})  # a comment newsfeed.search found: its own id
+    with Receiver(body={"response": {"comment_id": 902}}) as vk:
+        live(VK_API_URL=vk.url, VK_TOKEN="secret-token")
+        wf.reply(comment.pk, ann, "Ответ в ветке", now=T0)
+        wf.reply(found.pk, ann, "Ответ на найденный комментарий", now=T0)
+        assert send_pending(now=T0).sent == 2
+    forms = sorted((r["form"] for r in vk.requests), key=lambda f: f["owner_id"])
+    assert [(f["owner_id"], f["post_id"], f["reply_to_comment"]) for f in forms] == [("-1", "42", "901"),
+                                                                                      ("-5", "12", "77")]
+
+
 def test_telegram_and_appstore_requests(open_ticket, make_user, live):
     ann = make_user("ann")
     tg = open_ticket(src=source("tg", "telegram"), external_id="skoro_chat/1234")
