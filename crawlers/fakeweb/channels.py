@@ -181,8 +181,15 @@ class VkApi:
         post_id = int(query.get("post_id", 0))
         if err := self._pending_error(f"comments:{post_id}"):
             return err
-        top = sorted(self.comments.get(post_id, []), key=lambda c: c.date, reverse=query.get("sort") == "desc")
         offset, count = int(query.get("offset", 0)), min(int(query.get("count", 10)), 100)
+        newest_first = query.get("sort") == "desc"
+        parent = int(query.get("comment_id") or 0)
+        if parent:  # one comment's thread: its replies
+            of = next((c for c in self.comments.get(post_id, []) if c.id == parent), None)
+            replies = sorted(of.extra.get("replies", []) if of else [], key=lambda r: r.date, reverse=newest_first)
+            return self._reply({"count": len(replies), "current_level_count": len(replies),
+                                "items": [self.comment(r, post_id, parent) for r in replies[offset : offset + count]]})
+        top = sorted(self.comments.get(post_id, []), key=lambda c: c.date, reverse=newest_first)
         return self._reply({"count": self._comment_count(post_id), "current_level_count": len(top),
                             "items": [self.comment(c, post_id) for c in top[offset : offset + count]]})
 

@@ -1,9 +1,7 @@
 """VK: community walls (wall.get, offset paging) and keyword search (newsfeed.search, next_from cursor).
 
 With `comments: true` a wall source also reads the comments under the posts of the pages it walks
-(wall.getComments, newest first, with the first replies of each comment's thread): where customers answer
-a company's own posts. A post's comments are read again only when its comment count changed since the last
-successful run (state["comments"]); the community's own replies are not stored (they are the company's).
+(crawlers/spiders/vk_comments.py).
 
 Reposts resolve to the original post: its owner_id_postid is the key, so the same post
 reached through a repost, the wall and the search is stored once. The token is read from
@@ -25,6 +23,7 @@ from scrapy.http import Request, Response
 
 from crawlers.parsing import decode_entities
 from crawlers.spiders.base import OtklikSpider
+from crawlers.spiders.vk_comments import VkComments, is_id
 
 HOST = "https://api.vk.com"
 API_HOST = "api.vk.com"
@@ -44,15 +43,14 @@ def transient_api_error(response: Response, request: Request | None = None) -> i
     return code if code in TRANSIENT_ERRORS else None
 
 
-class VkSpider(OtklikSpider):
+class VkSpider(VkComments, OtklikSpider):
     name = "vk"
     kind = "vk"
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._wall_dates: dict[str, datetime | None] = {}  # a stored repost's id → when it appeared on the wall
-        self._comment_ids: set[str] = set()  # stored comments never move the wall's watermark
-        self._comments_seen: dict[str, dict] = {}  # post key → {"count", "newest"} read this run
+        self.init_comments()
 
     @property
     def mode(self) -> str:
@@ -67,12 +65,8 @@ class VkSpider(OtklikSpider):
 
     @property
     def new_state(self) -> dict:
-        """The wall's state plus each walked post's comment count and newest comment (the newest MAX_POSTS)."""
-        state = super().new_state
-        if self._comments_seen:
-            merged = {**(self.state.get("comments") or {}), **self._comments_seen}
-            state["comments"] = dict(list(merged.items())[-MAX_COMMENTED_POSTS:])
-        return state
+        """The wall's state plus each walked post's comment count and newest comment (vk_comments.py)."""
+        return self.comments_state(super().new_state)
 
     def api_url(self, method: str, **params) -> str:
         params.setdefault("v", self.config.get("api_version", "5.199"))
@@ -96,26 +90,40 @@ class VkSpider(OtklikSpider):
             url = self.api_url("wall.get", **owner, offset=int(cursor or 0), count=count, extended=1)
         return self.request(url, self.parse, chain=chain, meta={VK_API: True}, cb_kwargs={"offset": int(cursor or 0) if self.mode != "search" else 0})
 
-    def api_body(self, response: Response) -> tuple[dict | None, str]:
-        """The `response` object of a VK API answer with a list of items, or (None, why the page failed)."""
+    def api_body(self, response: Response) -> tuple[dict | None, str, int | None]:
+        """The `response` object of a VK API answer with a list of items, or (None, why the page failed, the VK
+        error code if it was one)."""
         try:
             data = self.load_json(response)
             if not isinstance(data, dict):
                 raise ValueError("malformed JSON: not an object")
         except ValueError as exc:
-            return None, str(exc)
+            return None, str(exc), None
         if "error" in data:
             err = data["error"] if isinstance(data["error"], dict) else {}
             code = err.get("error_code")
             later = " (transient: retry later)" if code in TRANSIENT_ERRORS else ""
-            return None, f"VK API error {code}: {err.get('error_msg', '')}{later}"
+            return None, f"VK API error {code}: {err.get('error_msg', '')}{later}", code if is_id(code) else None
         body = data.get("response")
         if not isinstance(body, dict) or not isinstance(body.get("items", []), list):
-            return None, _unreadable_body(body)
-        return body, ""
+            return None, _unreadable_body(body), None
+        return body, "", None
+
+    # What vk_comments.py reads a comment with: the same fields as a post's.
+    @staticmethod
+    def names_of(body: dict) -> dict[int, str]:
+        return _names(body)
+
+    @staticmethod
+    def comment_date(item: dict) -> datetime | None:
+        return _post_date(item)
+
+    @staticmethod
+    def comment_text(item: dict) -> str:
+        return _post_text(item)
 
     def parse(self, response: Response, offset: int):
-        body, why = self.api_body(response)
+        body, why, _ = self.api_body(response)
         if body is None:
             yield self.page_failed(response.url, why, response.text[:2000])
             return
@@ -149,78 +157,6 @@ class VkSpider(OtklikSpider):
             yield item
         yield from self.follow(response, dates, self._next_cursor(body, items, offset))
 
-    # -- comments ---------------------------------------------------------------------------
-    def comments_request(self, post: dict):
-        """The first page of a wall post's comments when its comment count changed since the last run."""
-        owner, pid, count = post.get("owner_id"), post.get("id"), _count(post.get("comments"))
-        if not (_is_id(owner) and _is_id(pid) and isinstance(count, int)):
-            return
-        key = f"{owner}_{pid}"
-        known = (self.state.get("comments") or {}).get(key) or {}
-        self._comments_seen[key] = {"count": count, "newest": known.get("newest")}
-        if count and count != known.get("count"):
-            yield self.comments_page(owner, pid, 0)
-
-    def comments_page(self, owner: int, pid: int, offset: int):
-        url = self.api_url("wall.getComments", owner_id=owner, post_id=pid, offset=offset, count=COMMENTS_PAGE,
-                           sort="desc", extended=1, need_likes=1, thread_items_count=THREAD_ITEMS)
-        return self.request(url, self.parse_comments, meta={VK_API: True},
-                            cb_kwargs={"owner": owner, "pid": pid, "offset": offset})
-
-    def parse_comments(self, response: Response, owner: int, pid: int, offset: int):
-        """A page of a post's comments (newest first): each comment and the replies of its thread; the next page
-        while this one holds only comments newer than the newest read before."""
-        body, why = self.api_body(response)
-        if body is None:
-            yield self.page_failed(response.url, why, response.text[:2000])
-            return
-        key, names = f"{owner}_{pid}", _names(body)
-        seen = self._comments_seen.setdefault(key, {"count": None, "newest": None})
-        known = (self.state.get("comments") or {}).get(key, {}).get("newest")
-        known = datetime.fromisoformat(known) if known else None
-        items = [c for c in body.get("items") or [] if isinstance(c, dict)]
-        dates = []
-        for comment in items:
-            for one in [comment, *[r for r in (comment.get("thread") or {}).get("items") or [] if isinstance(r, dict)]]:
-                posted = _post_date(one)
-                dates.append(posted)
-                if posted and (seen["newest"] is None or posted > datetime.fromisoformat(seen["newest"])):
-                    seen["newest"] = posted.isoformat()
-                item = self._comment_item(one, owner, pid, names, response)
-                if item is not None:
-                    yield item
-        top = [_post_date(c) for c in items]
-        more = offset + len(items) < int(body.get("current_level_count") or body.get("count") or 0)
-        if items and more and (known is None or all(d is not None and d > known for d in top)):
-            if offset // COMMENTS_PAGE + 1 >= self.max_pages:
-                self.warn(f"post {key} has more new comments than {self.max_pages} pages: the rest are not read")
-            else:
-                yield self.comments_page(owner, pid, offset + len(items))
-
-    def _comment_item(self, comment: dict, owner: int, pid: int, names: dict[int, str], response: Response):
-        """A comment as a mention of the post's conversation; None for the community's own replies, deleted
-        comments and comments without words (a sticker, a photo: counted as skipped)."""
-        cid, author = comment.get("id"), comment.get("from_id")
-        if not _is_id(cid) or comment.get("deleted") or (owner < 0 and author == owner):
-            return None
-        text = _post_text(comment)
-        if not text:
-            self.skip_media_only()
-            return None
-        parent = comment.get("reply_to_comment")
-        external_id = f"{owner}_{pid}_{cid}"
-        self._comment_ids.add(external_id)
-        thread = f"&thread={comment['parents_stack'][0]}" if comment.get("parents_stack") else ""
-        return self.item(
-            external_id, text, _post_date(comment), response,
-            author=names.get(author, str(author)) if _is_id(author) else "",
-            url=f"https://vk.com/wall{owner}_{pid}?reply={cid}{thread}",
-            raw={"reply_to_post": f"{owner}_{pid}", "comment": True,
-                 **({"reply_to_comment": parent} if _is_id(parent) else {}),
-                 "attachments": [a.get("type") for a in comment.get("attachments") or [] if isinstance(a, dict)],
-                 "likes": _count(comment.get("likes"))},
-        )
-
     def _next_cursor(self, body: dict, items: list, offset: int):
         if not items:
             return None
@@ -236,14 +172,18 @@ class VkSpider(OtklikSpider):
             return None
         posted = _post_date(original)
         author_id = original.get("signer_id") or original.get("from_id") or owner
+        # A comment that search found has the id a comment read under its post has (vk_comments.py): one mention.
+        under = _reply_to_post(original).get("reply_to_post")
+        external_id = f"{under}_{pid}" if under else f"{owner}_{pid}"
         return self.item(
-            f"{owner}_{pid}",
+            external_id,
             _post_text(original),
             posted,
             response,
             author=names.get(author_id, str(author_id)) if isinstance(author_id, int) else str(author_id),
-            url=f"https://vk.com/wall{owner}_{pid}",
+            url=f"https://vk.com/wall{under}?reply={pid}" if under else f"https://vk.com/wall{owner}_{pid}",
             raw={
+                "author_id": author_id if is_id(author_id) else None,
                 "owner": names.get(owner, "") if isinstance(owner, int) else "",
                 "attachments": [a.get("type") for a in original.get("attachments") or [] if isinstance(a, dict)],
                 "reposted_by": f"{wrapper.get('owner_id')}_{wrapper.get('id')}" if original is not wrapper else "",
@@ -266,14 +206,7 @@ def _repost_counters(wrapper: dict) -> dict:
 
 
 ATTACHMENT_TITLES = ("video", "link", "doc", "article", "podcast", "audio_playlist")
-COMMENTS_PAGE = 100  # comments per wall.getComments page (the API's most)
-THREAD_ITEMS = 10  # replies read with each comment (the API's most)
-MAX_COMMENTED_POSTS = 500  # posts whose comment counts the state keeps
 
-
-def _is_id(value) -> bool:
-    """A VK id: an int that is not a bool."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _post_text(post: dict) -> str:

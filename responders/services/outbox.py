@@ -123,8 +123,10 @@ class VkCommentAdapter(HttpAdapter):
         else:
             owner, _, post = mention.external_id.partition("_")
             thread = {}
-        return "/method/wall.createComment", {"owner_id": owner, "post_id": post, **thread, "message": reply.text,
-                                              "v": self.api_version}
+        # On a community's wall the answer comes from the community (the crawler then knows it for the company's).
+        group = {"from_group": owner.lstrip("-")} if owner.startswith("-") else {}
+        return "/method/wall.createComment", {"owner_id": owner, "post_id": post, **thread, **group,
+                                              "message": reply.text, "v": self.api_version}
 
     def send(self, client: httpx.Client, url: str, payload: dict) -> httpx.Response:
         return client.post(url, data={**payload, "access_token": self.token})

@@ -1,8 +1,9 @@
 """Threads: a later message of the same customer in the same conversation joins their ticket.
 
 The conversation is the mention's `conversation_key` (store.threads). The same customer is the same author on
-the same channel; when the ticket has a linked customer and the new message names orders of other customers
-only, it is someone else. The message joins the customer's open ticket, else the one closed at most
+the same channel (by the channel's id of them where the spider kept one, raw.author_id, else by name); when
+the ticket has a linked customer and the new message names orders of other customers only, it is someone
+else. The message joins the customer's open ticket, else the one closed at most
 `threads.reopen_days` (7) before the message was written (reopened), else it opens a ticket of its own.
 Dismissed tickets (spam, news) take no follow-ups. Joining runs `workflow.customer_answered`, the same
 service as the desk's «Клиент ответил» button, so history, clocks and audit behave the same way.
@@ -38,10 +39,12 @@ def is_edit(mention: Mention) -> bool:
 
 
 def conversation(mention: Mention) -> tuple[str, str, str] | None:
-    """What makes two mentions one customer's conversation: channel, key, author (None: cannot tell)."""
+    """What makes two mentions one customer's conversation: channel, key, author (None: cannot tell). The author
+    is the channel's id of them where the spider kept one (raw.author_id: two VK commenters may share a name)."""
     if not mention.conversation_key or not mention.author.strip():
         return None
-    return mention.source.kind, mention.conversation_key, mention.author
+    author_id = (mention.raw or {}).get("author_id")
+    return mention.source.kind, mention.conversation_key, f"id:{author_id}" if author_id else mention.author
 
 
 def other_customer(ticket: Ticket, mention: Mention, cfg: ResponderConfig) -> bool:
@@ -82,7 +85,7 @@ def tickets_by_conversation(mentions: list[Mention]) -> dict[tuple[str, str, str
     if keys:
         for t in (Ticket.objects.filter(mention__conversation_key__in=keys, dismissed=False)
                   .select_related("mention__source").order_by("-opened_at", "-id")):
-            out[(t.mention.source.kind, t.mention.conversation_key, t.mention.author)].append(t)
+            out[conversation(t.mention)].append(t)
     return out
 
 

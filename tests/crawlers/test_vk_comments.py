@@ -52,7 +52,7 @@ def test_comments_join_their_posts_conversation_and_skip_the_companys_own_replie
     state = Source.objects.get(name="vk").state
     # Comments never move the wall's watermark (their dates are no page's), and each post's count is kept.
     assert state["newest"] == (T0 + H).isoformat() and state["newest_id"] == "-100_2"
-    assert state["comments"]["-100_1"] == {"count": 5, "newest": (T0 + 5 * H).isoformat()}
+    assert state["comments"] == {"-100_1": {"count": 5, "newest": (T0 + 5 * H).isoformat()}}
     assert len(web.fetched(COMMENTS)) == 1  # post 2 has no comments: not asked
 
 
@@ -62,13 +62,20 @@ def test_comments_are_read_again_only_when_a_posts_count_moves(vk):
     again = crawl_once(web)["vk"]
     assert again["ok"] and again["new"] == 0 and len(web.fetched(COMMENTS)) == 1
     api.comments_of(1).append(Post(16, "Посылку так и не привезли, верните деньги", T0 + 6 * H))
-    api.errors["comments:1"] = [VkApi.error(15, "Access denied")]
+    api.errors["comments:1"] = [VkApi.error(5, "User authorization failed")]
     failed = crawl_once(web)["vk"]  # a failed page of comments fails the run and keeps the state
     assert not failed["ok"] and Source.objects.get(name="vk").state["comments"]["-100_1"]["count"] == 5
     assert not Mention.objects.filter(external_id="-100_1_16").exists()
     after = crawl_once(web)["vk"]
     assert after["ok"] and after["new"] == 1 and Mention.objects.filter(external_id="-100_1_16").exists()
     assert Source.objects.get(name="vk").state["comments"]["-100_1"]["count"] == 6
+    # One post's comments closed to the token: quarantined, the rest of the run goes on.
+    api.comments_of(1).append(Post(17, "Ответьте хоть кто-нибудь", T0 + 7 * H))
+    api.wall("skoro").append(Post(3, "Новый тариф", T0 + 8 * H))
+    api.errors["comments:1"] = [VkApi.error(212, "Access to post comments denied")]
+    closed = crawl_once(web)["vk"]
+    assert closed["ok"] and closed["new"] == 1 and closed["quarantined"] == 1  # post 3 stored
+    assert Source.objects.get(name="vk").state["newest_id"] == "-100_3"
 
 
 def test_a_long_comment_section_is_read_page_by_page_down_to_known_comments(vk):
@@ -93,3 +100,46 @@ def test_comments_need_a_wall(shared_db, tmp_path):
     path.write_text("sources:\n  - {name: s, kind: vk, domain: skoro, comments: 'yes'}\n", encoding="utf-8")
     with pytest.raises(SourceConfigError, match="must be true or false"):
         sync_sources(path)
+
+
+def test_turning_comments_on_reads_no_history_and_long_threads_are_read_whole(vk, tmp_path):
+    web, api = vk
+    load_sources(tmp_path, [{"name": "vk", "kind": "vk", "domain": "skoro", "base_url": f"{web.url}/api.vk.com"}])
+    api.wall("skoro").append(Post(2000, "Итоги месяца", T0 + 20 * H))
+    crawl_once(web)  # comments off: the wall is known up to T0 + 20 h, after post 1's comments
+    api.wall("skoro").append(Post(3, "Акция: доставка бесплатно", T0 + 30 * H))
+    long = [Post(400 + i, f"Ответ {i}: у меня тоже не пришло, заказ 4001{i:04d}", T0 + (31 + i) * H) for i in range(14)]
+    api.comments_of(3).append(Post(40, "Когда будет акция в Казани?", T0 + 31 * H, extra={"replies": long}))
+    load_sources(tmp_path, [{"name": "vk", "kind": "vk", "domain": "skoro", "comments": True,
+                             "base_url": f"{web.url}/api.vk.com"}])
+    stats = crawl_once(web)["vk"]
+    # Post 1's comments are older than the wall's watermark: not imported; post 3's all are, with the
+    # 14 replies of comment 40, 10 of them in its thread's preview and the rest from the thread read on its own.
+    assert not Mention.objects.filter(external_id__startswith="-100_1_").exists()
+    assert Mention.objects.filter(external_id__startswith="-100_3_").count() == 15, stats
+    assert any("comment_id=40" in u for u in web.fetched(COMMENTS))
+    assert Source.objects.get(name="vk").state["comments"]["-100_3"]["threads"] == {"40": 14}
+
+
+def test_odd_comment_fields_lose_nothing_else(vk):
+    web, api = vk
+    api.comments_of(2).extend([
+        Post(50, "Нормальный комментарий о доставке в праздники", T0 + 2 * H),
+        Post(51, "Стек родителей не список", T0 + 3 * H, extra={"parents_stack": {"0": 1}, "thread": [1]}),
+        Post(52, "", T0 + 4 * H, extra={"deleted": True}),
+    ])
+    stats = crawl_once(web)["vk"]
+    assert stats["ok"] and Mention.objects.filter(external_id__in=["-100_2_50", "-100_2_51"]).count() == 2
+    assert Mention.objects.get(external_id="-100_2_51").url == "https://vk.com/wall-100_2?reply=51"
+
+
+def test_the_state_keeps_the_latest_posts_counts():
+    from crawlers.spiders.vk import VkSpider
+    from crawlers.spiders.vk_comments import MAX_COMMENTED_POSTS
+
+    old = {f"-100_{i}": {"count": 1} for i in range(1, 601)}
+    spider = VkSpider(source="vk", config={"domain": "skoro", "comments": True}, state={"comments": old})
+    spider._comments_seen = {"-100_700": {"count": 2}, "-100_5": {"count": 3}}
+    kept = spider.new_state["comments"]
+    assert len(kept) == MAX_COMMENTED_POSTS and "-100_700" in kept and "-100_600" in kept
+    assert "-100_5" not in kept and "-100_102" in kept and "-100_101" not in kept

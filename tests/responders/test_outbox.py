@@ -54,8 +54,8 @@ def test_vk_adapter_retries_then_records_the_comment(open_ticket, make_user, liv
     r.refresh_from_db()
     assert (r.status, r.external_id, r.attempts) == ("sent", "777", 3)
     assert vk.requests[2]["path"] == "/method/wall.createComment"
-    assert vk.requests[2]["form"] == {"owner_id": "-1", "post_id": "42", "message": "Здравствуйте!", "v": "5.199",
-                                      "access_token": "secret-token"}
+    assert vk.requests[2]["form"] == {"owner_id": "-1", "post_id": "42", "from_group": "1", "message": "Здравствуйте!",
+                                      "v": "5.199", "access_token": "secret-token"}
     attempts = list(ReplyAttempt.objects.filter(reply=r).values_list("ok", flat=True))
     assert attempts == [False, False, True]
     assert "secret-token" not in str(ReplyAttempt.objects.get(reply=r, ok=True).request)
@@ -64,8 +64,8 @@ def test_vk_adapter_retries_then_records_the_comment(open_ticket, make_user, liv
 def test_a_vk_comment_is_answered_in_its_thread(open_ticket, make_user, live):
     ann = make_user("ann")
     comment = open_ticket(src=source("vk-wall", "vk"), external_id="-1_42_901", raw={"reply_to_post": "-1_42"})
-    found = open_ticket("Где посылка?", src=source("vk-search", "vk"), external_id="-5_77",
-                        raw={"reply_to_post": "-5_12"})  # a comment newsfeed.search found: its own id
+    found = open_ticket("Где посылка?", src=source("vk-search", "vk"), external_id="-5_12_77",
+                        raw={"reply_to_post": "-5_12"})  # a comment newsfeed.search found
     with Receiver(body={"response": {"comment_id": 902}}) as vk:
         live(VK_API_URL=vk.url, VK_TOKEN="secret-token")
         wf.reply(comment.pk, ann, "Ответ в ветке", now=T0)

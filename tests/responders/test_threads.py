@@ -185,3 +185,14 @@ def test_forgetting_a_customer_covers_the_messages_threaded_into_their_ticket(ma
     later = vk("Ирина Волкова снова: так и не привезли", T0 + 3 * H)
     route_pending(now=T0 + 4 * H)
     assert set(customer_mentions(ira)) == {t.mention, later}
+
+
+def test_two_commenters_of_one_name_are_two_customers_by_their_vk_ids():
+    vk("Курьер не привёз заказ 40012345, жду третий день", T0, raw={"author_id": 501})
+    vk("И мне не привезли заказ 40067890", T0 + H, raw={"author_id": 777})  # another Ирина Волкова
+    vk("Так и не привезли, когда будет курьер?", T0 + 2 * H, raw={"author_id": 501})
+    stats = route_pending(now=T0 + 3 * H)
+    assert (stats.opened, stats.attached) == (2, 1)
+    first, second = Ticket.objects.order_by("opened_at")
+    assert [m.text[:18] for m in first.thread()] == ["Курьер не привёз з", "Так и не привезли,"]
+    assert [m.text[:18] for m in second.thread()] == ["И мне не привезли "]

@@ -96,7 +96,7 @@ def test_answers_in_the_same_conversation_join_their_tickets(web, make_user):
     assert ticket_of("tg", "skoro_chat/104").state == TicketState.NEW  # another author: a ticket of their own
 
     post.refresh_from_db()
-    assert [m.external_id for m in post.thread()] == ["-100_7", "-100_31"]
+    assert [m.external_id for m in post.thread()] == ["-100_7", "-100_7_31"]
     assert post.state == TicketState.NEW and post.closed_at is None  # reopened within the window
 
     review = ticket_of("otzovik", "9001")
