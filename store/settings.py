@@ -171,6 +171,7 @@ OTKLIK = {
     "REPLY_MODE": os.environ.get("OTKLIK_REPLY_MODE", "dry_run"),  # dry_run | live
     "VK_API_URL": os.environ.get("OTKLIK_VK_API_URL", "https://api.vk.com"),
     "VK_TOKEN": os.environ.get("OTKLIK_VK_TOKEN", ""),
+    "VK_GROUP_ID": os.environ.get("OTKLIK_VK_GROUP_ID", ""),  # the company's community: it answers on its wall
     "TELEGRAM_API_URL": os.environ.get("OTKLIK_TELEGRAM_API_URL", ""),  # https://api.telegram.org/bot<token>
     "APPSTORE_API_URL": os.environ.get("OTKLIK_APPSTORE_API_URL", "https://api.appstoreconnect.apple.com"),
     "APPSTORE_TOKEN": os.environ.get("OTKLIK_APPSTORE_TOKEN", ""),

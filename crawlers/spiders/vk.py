@@ -142,7 +142,7 @@ class VkSpider(VkComments, OtklikSpider):
             wall_date = _post_date(post)
             page_date = None if post.get("is_pinned") else wall_date
             if self.mode == "wall" and self.config.get("comments"):
-                yield from self.comments_request(post)
+                yield from self.comments_request(post, self.chain_of(response)["floor"])
             if _media_only(original) and not str(post.get("text") or "").strip():
                 self.skip_media_only()  # photos without a caption (nor a reposter's words): nothing to read
                 dates.append(page_date)

@@ -39,22 +39,34 @@ class VkComments:
     def init_comments(self) -> None:
         self._comment_ids: set[str] = set()  # stored comments never move the wall's watermark
         self._comments_seen: dict[str, dict] = {}  # post key → {"count", "newest", "threads"} after this run
+        self._reading: dict[str, dict] = {}  # post key → {"delta", "found", "pending"} while its pages are read
 
     def comments_state(self, state: dict) -> dict:
-        """`state` with the comment counts of this run merged in, keeping the latest MAX_COMMENTED_POSTS posts."""
+        """`state` with this run's comment counts merged in: the posts walked now, then the latest by post id up
+        to MAX_COMMENTED_POSTS (a pinned old post stays while it is walked)."""
         if not self._comments_seen:
             return state
-        old = self.state.get("comments") or {}
-        merged = {**{k: v for k, v in old.items() if k not in self._comments_seen}, **self._comments_seen}
-        latest = sorted(merged.items(), key=lambda kv: _post_number(kv[0]))[-MAX_COMMENTED_POSTS:]
-        return {**state, "comments": {k: {n: v for n, v in seen.items() if v or n == "count"} for k, seen in latest}}
+        old = {k: v for k, v in (self.state.get("comments") or {}).items() if self.known_post(k) is not None}
+        rest = sorted((k for k in old if k not in self._comments_seen), key=_post_number)
+        room = max(0, MAX_COMMENTED_POSTS - len(self._comments_seen))
+        kept = {**{k: old[k] for k in rest[len(rest) - room:] if room}, **self._comments_seen}
+        return {**state, "comments": {k: {n: v for n, v in seen.items() if v or n == "count"}
+                                      for k, seen in kept.items()}}
 
     def known_post(self, key: str) -> dict | None:
-        value = (self.state.get("comments") or {}).get(key)
-        return value if isinstance(value, dict) else None
+        """What the last successful run kept of a post's comments, when it is readable."""
+        comments = self.state.get("comments")
+        value = comments.get(key) if isinstance(comments, dict) else None
+        if not (isinstance(value, dict) and is_id(value.get("count"))):
+            return None
+        newest = value.get("newest")
+        threads = value.get("threads")
+        return {"count": value["count"], "newest": newest if isinstance(newest, str) else None,
+                "threads": {str(k): v for k, v in threads.items() if is_id(v)} if isinstance(threads, dict) else {}}
 
-    def comments_request(self, post: dict):
-        """The first page of a wall post's comments when its comment count changed since the last run."""
+    def comments_request(self, post: dict, floor: str | None):
+        """The first page of a wall post's comments when its comment count changed since the last run; `floor`:
+        the walking chain's, from which a post first seen keeps its comments."""
         owner, pid, comments = post.get("owner_id"), post.get("id"), post.get("comments")
         if not (is_id(owner) and is_id(pid) and isinstance(comments, dict) and is_id(comments.get("count"))):
             return
@@ -62,45 +74,52 @@ class VkComments:
             return  # closed to this token: nothing to ask for
         key, count = f"{owner}_{pid}", comments["count"]
         known = self.known_post(key)
-        since = known.get("newest") if known else self.head_floor()
-        self._comments_seen[key] = {"count": count, "newest": since,
-                                    "threads": dict((known or {}).get("threads") or {})}
-        if count and (known is None or count != known.get("count")):
-            delta = count - known["count"] if known and is_id(known.get("count")) else 0  # a first sight warns of none
-            yield self.comments_page(owner, pid, 0, since=since, delta=delta)
+        since = known["newest"] if known else floor
+        self._comments_seen[key] = {"count": count, "newest": since, "threads": dict((known or {}).get("threads", {}))}
+        if count and (known is None or count != known["count"]) and key not in self._reading:
+            # How many more comments than last time: a first sight expects none in particular.
+            self._reading[key] = {"delta": count - known["count"] if known else 0, "found": 0, "pending": 0}
+            yield self.comments_page(owner, pid, 0, since=since)
 
-    def comments_page(self, owner: int, pid: int, offset: int, since: str | None, delta: int, thread: int = 0):
+    def comments_page(self, owner: int, pid: int, offset: int, since: str | None, thread: int = 0):
         """One page of a post's comments, or of one comment's thread (`thread`: its id)."""
         params = {"owner_id": owner, "post_id": pid, "offset": offset, "count": COMMENTS_PAGE, "sort": "desc",
                   "extended": 1, "need_likes": 1}
         params.update({"comment_id": thread} if thread else {"thread_items_count": THREAD_ITEMS})
+        self._reading[f"{owner}_{pid}"]["pending"] += 1
         return self.request(self.api_url("wall.getComments", **params), self.parse_comments,
                             meta={"otklik_vk_api": True}, dont_filter=True,
-                            cb_kwargs={"owner": owner, "pid": pid, "offset": offset, "since": since, "delta": delta,
-                                       "thread": thread})
+                            cb_kwargs={"owner": owner, "pid": pid, "offset": offset, "since": since, "thread": thread})
 
-    def parse_comments(self, response: Response, owner: int, pid: int, offset: int, since: str | None, delta: int,
-                       thread: int):
+    def parse_comments(self, response: Response, owner: int, pid: int, offset: int, since: str | None, thread: int):
         """A page of comments newest first: each comment, the replies its thread shows, a request for a longer
         thread whose count moved, and the next page while this one holds only comments not older than `since`."""
-        body, why, code = self.api_body(response)
         key = f"{owner}_{pid}"
+        reading = self._reading[key]
+        reading["pending"] -= 1
+        body, why, code = self.api_body(response)
         if body is None:
-            if code in POST_ERRORS:  # about this post only: the rest of the run goes on
+            if code in POST_ERRORS:  # about this post only: the run goes on, and the next one asks again
                 yield self.quarantine(response.url, f"comments of post {key}: {why}", response.text[:2000])
+                known = self.known_post(key)
+                if known:
+                    self._comments_seen[key] = known
+                else:
+                    self._comments_seen.pop(key, None)
+                reading["delta"] = 0
             else:
                 yield self.page_failed(response.url, why, response.text[:2000])
             return
         seen, names, floor = self._comments_seen[key], self.names_of(body), _date_key(since)
         items = [c for c in body.get("items") or [] if isinstance(c, dict)]
-        found = 0
         for comment in items:
             replies = [] if thread else _thread_items(comment)
             for one in [comment, *replies]:
                 posted = self.comment_date(one)
                 if floor is not None and (posted is None or posted < floor):
                     continue  # read before, or older than what the source reads
-                found += 1
+                if floor is None or posted > floor:
+                    reading["found"] += 1
                 if posted and (seen["newest"] is None or posted > _date_key(seen["newest"])):
                     seen["newest"] = posted.isoformat()
                 item = self.comment_item(one, owner, pid, names, response)
@@ -114,10 +133,10 @@ class VkComments:
         if more and offset // COMMENTS_PAGE + 1 >= self.max_pages:
             self.warn(f"post {key} has more new comments than {self.max_pages} pages: the rest are not read")
         elif more:
-            yield self.comments_page(owner, pid, offset + len(items), since, delta - found, thread)
-        elif not thread and delta - found > 0:
-            self.warn(f"post {key}: {delta - found} new comment(s) counted but not found on the pages read "
-                      "(replies under older comments further down)")
+            yield self.comments_page(owner, pid, offset + len(items), since, thread)
+        if reading["pending"] == 0 and reading["found"] < reading["delta"]:
+            self.warn(f"post {key}: {reading['delta'] - reading['found']} new comment(s) counted but not found on "
+                      "the pages read (replies under older comments further down)")
 
     def thread_request(self, comment: dict, owner: int, pid: int, since: str | None, seen: dict):
         """A comment's thread read on its own when it holds more replies than shown and its count moved."""
@@ -127,7 +146,7 @@ class VkComments:
         shown = len(_thread_items(comment))
         if thread["count"] > shown and seen["threads"].get(str(cid)) != thread["count"]:
             seen["threads"][str(cid)] = thread["count"]
-            yield self.comments_page(owner, pid, 0, since, thread["count"] - shown, thread=cid)
+            yield self.comments_page(owner, pid, 0, since, thread=cid)
 
     def comment_item(self, comment: dict, owner: int, pid: int, names: dict[int, str], response: Response):
         """A comment as a mention of its post's conversation; None for the community's own replies, deleted

@@ -113,6 +113,7 @@ class VkCommentAdapter(HttpAdapter):
     customer's comment (raw.reply_to_post names its post), an answer in that comment's thread."""
 
     api_version = "5.199"
+    group_id: str = ""  # the company's community (OTKLIK_VK_GROUP_ID): on its own wall it answers as itself
 
     def request(self, reply: Reply) -> tuple[str, dict]:
         mention = reply.ticket.mention
@@ -123,8 +124,8 @@ class VkCommentAdapter(HttpAdapter):
         else:
             owner, _, post = mention.external_id.partition("_")
             thread = {}
-        # On a community's wall the answer comes from the community (the crawler then knows it for the company's).
-        group = {"from_group": owner.lstrip("-")} if owner.startswith("-") else {}
+        # On the company's own wall the answer comes from the community (the crawler then knows it for theirs).
+        group = {"from_group": self.group_id} if self.group_id and owner == f"-{self.group_id}" else {}
         return "/method/wall.createComment", {"owner_id": owner, "post_id": post, **thread, **group,
                                               "message": reply.text, "v": self.api_version}
 
@@ -174,7 +175,9 @@ def adapter_for(channel: str) -> ChannelAdapter:
     if settings.OTKLIK.get("REPLY_MODE", "dry_run") != "live":
         return DryRunAdapter()
     if channel == "vk":
-        return VkCommentAdapter(_cfg("VK_API_URL"), _cfg("VK_TOKEN"), name="vk_comment")
+        adapter = VkCommentAdapter(_cfg("VK_API_URL"), _cfg("VK_TOKEN"), name="vk_comment")
+        adapter.group_id = _cfg("VK_GROUP_ID").lstrip("-")
+        return adapter
     if channel == "telegram":
         return TelegramAdapter(_cfg("TELEGRAM_API_URL"), "", name="telegram")
     if channel == "appstore":

@@ -91,7 +91,9 @@ def route_batch(mentions: list[Mention], cfg: ResponderConfig, stats: RoutingSta
     alone = []
     for mention, ticket, first in joins:
         ticket = ticket or by_mention.get(first.pk)
-        if ticket is None or ticket.dismissed or (first is not None and threads.other_customer(ticket, mention, cfg)):
+        someone_else = first is not None and ticket is not None and (
+            threads.other_id(first, mention) or threads.other_customer(ticket, mention, cfg))
+        if ticket is None or ticket.dismissed or someone_else:
             alone.append(mention)  # its conversation's first message was dismissed, or it is someone else
             continue
         entry = threads.attach(ticket, mention, cfg, now)

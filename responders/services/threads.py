@@ -1,7 +1,7 @@
 """Threads: a later message of the same customer in the same conversation joins their ticket.
 
 The conversation is the mention's `conversation_key` (store.threads). The same customer is the same author on
-the same channel (by the channel's id of them where the spider kept one, raw.author_id, else by name); when
+the same channel (two whose channel ids the spider kept, raw.author_id, must share them too); when
 the ticket has a linked customer and the new message names orders of other customers only, it is someone
 else. The message joins the customer's open ticket, else the one closed at most
 `threads.reopen_days` (7) before the message was written (reopened), else it opens a ticket of its own.
@@ -39,12 +39,18 @@ def is_edit(mention: Mention) -> bool:
 
 
 def conversation(mention: Mention) -> tuple[str, str, str] | None:
-    """What makes two mentions one customer's conversation: channel, key, author (None: cannot tell). The author
-    is the channel's id of them where the spider kept one (raw.author_id: two VK commenters may share a name)."""
+    """What makes two mentions one customer's conversation: channel, key, author (None: cannot tell); two
+    mentions that both carry the channel's id of their author (raw.author_id) must also share it (`other_id`)."""
     if not mention.conversation_key or not mention.author.strip():
         return None
-    author_id = (mention.raw or {}).get("author_id")
-    return mention.source.kind, mention.conversation_key, f"id:{author_id}" if author_id else mention.author
+    return mention.source.kind, mention.conversation_key, mention.author
+
+
+def other_id(a: Mention, b: Mention) -> bool:
+    """True when both mentions name their author's id on the channel and the ids differ: two people of one name
+    (VK commenters under a busy post). Mentions stored before the ids were kept match by name alone."""
+    ida, idb = (a.raw or {}).get("author_id"), (b.raw or {}).get("author_id")
+    return ida is not None and idb is not None and ida != idb
 
 
 def other_customer(ticket: Ticket, mention: Mention, cfg: ResponderConfig) -> bool:
@@ -85,7 +91,7 @@ def tickets_by_conversation(mentions: list[Mention]) -> dict[tuple[str, str, str
     if keys:
         for t in (Ticket.objects.filter(mention__conversation_key__in=keys, dismissed=False)
                   .select_related("mention__source").order_by("-opened_at", "-id")):
-            out[conversation(t.mention)].append(t)
+            out[(t.mention.source.kind, t.mention.conversation_key, t.mention.author)].append(t)
     return out
 
 
@@ -104,7 +110,7 @@ def find_ticket(mention: Mention, cfg: ResponderConfig,
         (t for t in tickets if t.closed_at is not None and t.closed_at >= since),
         key=lambda t: (t.closed_at, t.pk), reverse=True)
     for ticket in candidates[:5]:
-        if not other_customer(ticket, mention, cfg):
+        if not other_id(ticket.mention, mention) and not other_customer(ticket, mention, cfg):
             return ticket
     return None
 

@@ -141,5 +141,57 @@ def test_the_state_keeps_the_latest_posts_counts():
     spider = VkSpider(source="vk", config={"domain": "skoro", "comments": True}, state={"comments": old})
     spider._comments_seen = {"-100_700": {"count": 2}, "-100_5": {"count": 3}}
     kept = spider.new_state["comments"]
-    assert len(kept) == MAX_COMMENTED_POSTS and "-100_700" in kept and "-100_600" in kept
-    assert "-100_5" not in kept and "-100_102" in kept and "-100_101" not in kept
+    # The posts walked now (a pinned old one too), then the latest others by id.
+    assert len(kept) == MAX_COMMENTED_POSTS and kept["-100_700"] == {"count": 2} and kept["-100_5"] == {"count": 3}
+    assert "-100_600" in kept and "-100_103" in kept and "-100_102" not in kept
+
+
+def test_an_unreadable_state_entry_is_read_as_unknown():
+    from crawlers.spiders.vk import VkSpider
+
+    spider = VkSpider(source="vk", config={"domain": "skoro", "comments": True},
+                      state={"comments": {"-100_9": 5, "-100_8": {"count": 2, "threads": [1], "newest": 7}}})
+    assert spider.known_post("-100_9") is None
+    assert spider.known_post("-100_8") == {"count": 2, "newest": None, "threads": {}}
+    spider._comments_seen = {"-100_10": {"count": 1}}
+    assert set(spider.new_state["comments"]) == {"-100_8", "-100_10"}
+
+
+def test_a_new_reply_deep_in_a_thread_is_read_and_one_out_of_reach_is_announced(vk):
+    web, api = vk
+    long = [Post(400 + i, f"Ответ {i}: у меня тоже не пришло, заказ 4001{i:04d}", T0 + 5 * H + i * H / 10)
+            for i in range(12)]
+    api.comments_of(2).append(Post(40, "Когда будет акция в Казани?", T0 + 4 * H, extra={"replies": long}))
+    api.comments_of(2).extend(Post(100 + i, f"Комментарий {i}: жду заказ 4002{i:04d} уже неделю", T0 + i * H / 100)
+                              for i in range(150))
+    crawl_once(web)
+    long.append(Post(499, "Новый ответ в длинной ветке, посылка 40019999 потерялась", T0 + 30 * H))
+    assert crawl_once(web)["vk"]["new"] == 1  # the thread, read on its own since its count moved
+    assert "counted but not found" not in Source.objects.get(name="vk").last_status
+    # A reply under a comment two pages down is not reached: the run says so instead of keeping quiet.
+    api.comments_of(2)[1].extra["replies"] = [Post(999, "Под старым комментарием: заказ 40077777", T0 + 40 * H)]
+    assert crawl_once(web)["vk"]["ok"]
+    assert "post -100_2: 1 new comment(s) counted but not found" in Source.objects.get(name="vk").last_status
+
+
+def test_comments_closed_for_a_run_are_asked_for_again(vk):
+    web, api = vk
+    crawl_once(web)
+    api.comments_of(1).append(Post(17, "Ответьте хоть кто-нибудь про заказ 40012345", T0 + 7 * H))
+    api.errors["comments:1"] = [VkApi.error(212, "Access to post comments denied")]
+    assert crawl_once(web)["vk"]["ok"]
+    assert crawl_once(web)["vk"]["new"] == 1 and Mention.objects.filter(external_id="-100_1_17").exists()
+
+
+def test_a_backfilled_post_keeps_comments_from_its_chains_floor(shared_db, tmp_path):
+    web = FakeWeb()
+    api = VkApi(web)
+    api.wall("skoro").extend(Post(i, f"Пост {i} о доставке и пунктах выдачи", T0 + i * 10 * H) for i in range(1, 7))
+    api.comments_of(3).append(Post(33, "Под постом три: заказ 40055555 не пришёл", T0 + 35 * H))
+    load_sources(tmp_path, [{"name": "vk", "kind": "vk", "domain": "skoro", "comments": True, "count": 2,
+                             "max_pages": 1, "since": "2026-11-01", "base_url": f"{web.url}/api.vk.com"}])
+    with web:
+        for _ in range(3):  # the newest two posts, then the resume chain walks back two at a time
+            crawl_once(web)
+    assert Mention.objects.filter(external_id="-100_3").exists()
+    assert Mention.objects.filter(external_id="-100_3_33").exists()  # written before post 6, the head's watermark

@@ -40,7 +40,7 @@ def test_vk_adapter_retries_then_records_the_comment(open_ticket, make_user, liv
     t = open_ticket(src=source("vk-wall", "vk"), external_id="-1_42")
     vk_error = {"error": {"error_code": 6, "error_msg": "Too many requests per second"}}
     with Receiver([500, 200, 200], body=[{}, vk_error, {"response": {"comment_id": 777}}]) as vk:
-        live(VK_API_URL=vk.url, VK_TOKEN="secret-token")
+        live(VK_API_URL=vk.url, VK_TOKEN="secret-token", VK_GROUP_ID="1")  # the company's community: -1
         r = wf.reply(t.pk, ann, "Здравствуйте!", now=T0)
         assert send_pending(now=T0).retried == 1
         r.refresh_from_db()
@@ -67,13 +67,15 @@ def test_a_vk_comment_is_answered_in_its_thread(open_ticket, make_user, live):
     found = open_ticket("Где посылка?", src=source("vk-search", "vk"), external_id="-5_12_77",
                         raw={"reply_to_post": "-5_12"})  # a comment newsfeed.search found
     with Receiver(body={"response": {"comment_id": 902}}) as vk:
-        live(VK_API_URL=vk.url, VK_TOKEN="secret-token")
+        live(VK_API_URL=vk.url, VK_TOKEN="secret-token", VK_GROUP_ID="1")
         wf.reply(comment.pk, ann, "Ответ в ветке", now=T0)
         wf.reply(found.pk, ann, "Ответ на найденный комментарий", now=T0)
         assert send_pending(now=T0).sent == 2
     forms = sorted((r["form"] for r in vk.requests), key=lambda f: f["owner_id"])
     assert [(f["owner_id"], f["post_id"], f["reply_to_comment"]) for f in forms] == [("-1", "42", "901"),
                                                                                       ("-5", "12", "77")]
+    # On its own wall the company answers as the community; on another community's wall as the token's user.
+    assert forms[0]["from_group"] == "1" and "from_group" not in forms[1]
 
 
 def test_telegram_and_appstore_requests(open_ticket, make_user, live):

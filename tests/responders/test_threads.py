@@ -196,3 +196,11 @@ def test_two_commenters_of_one_name_are_two_customers_by_their_vk_ids():
     first, second = Ticket.objects.order_by("opened_at")
     assert [m.text[:18] for m in first.thread()] == ["Курьер не привёз з", "Так и не привезли,"]
     assert [m.text[:18] for m in second.thread()] == ["И мне не привезли "]
+
+
+def test_a_message_stored_before_author_ids_were_kept_still_joins_by_name(make_user):
+    vk("Курьер не привёз заказ 40012345, жду третий день", T0)  # no raw.author_id: crawled before they were kept
+    route_pending(now=T0)
+    vk("Так и не привезли, когда будет курьер?", T0 + 2 * H, raw={"author_id": 501})
+    stats = route_pending(now=T0 + 3 * H)
+    assert (stats.opened, stats.attached) == (0, 1)
