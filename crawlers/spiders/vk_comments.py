@@ -73,10 +73,12 @@ class VkComments:
         if comments.get("can_view") == 0:
             return  # closed to this token: nothing to ask for
         key, count = f"{owner}_{pid}", comments["count"]
+        if key in self._comments_seen:
+            return  # met again on a later page (posts shifted): read once, its newest comment kept
         known = self.known_post(key)
         since = known["newest"] if known else floor
         self._comments_seen[key] = {"count": count, "newest": since, "threads": dict((known or {}).get("threads", {}))}
-        if count and (known is None or count != known["count"]) and key not in self._reading:
+        if count and (known is None or count != known["count"]):
             # How many more comments than last time: a first sight expects none in particular.
             self._reading[key] = {"delta": count - known["count"] if known else 0, "found": 0, "pending": 0}
             yield self.comments_page(owner, pid, 0, since=since)
