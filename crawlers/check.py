@@ -11,7 +11,6 @@ from typing import Any
 
 from scrapy.http import HtmlResponse
 
-from crawlers.parsing import html_to_text
 from crawlers.spiders.review_site import FIELDS, ReviewSiteSpider, block_reason
 
 
@@ -24,6 +23,7 @@ class CheckResult:
     unset: list[str] = field(default_factory=list)  # optional selectors the config does not set
     problems: list[str] = field(default_factory=list)  # why the page gave no reviews, ids that did not match
     next_page: str = ""
+    full_text: bool = False  # cut reviews are read whole from their own pages
 
 
 def check_page(name: str, config: dict, body: bytes, url: str, content_type: str = "", show: int = 3) -> CheckResult:
@@ -32,7 +32,7 @@ def check_page(name: str, config: dict, body: bytes, url: str, content_type: str
     headers = {"Content-Type": content_type} if content_type else {}
     page = HtmlResponse(url, body=body, headers=headers)
     records = spider.records(page.selector)
-    result = CheckResult(url=url, found=len(records))
+    result = CheckResult(url=url, found=len(records), full_text=bool(spider.selectors.get("full_text")))
     if not records:
         what = "embedded_json" if "embedded_json" in spider.selectors else "item"
         result.problems.append(block_reason(page.selector) or
@@ -60,10 +60,4 @@ def check_review_page(name: str, config: dict, body: bytes, url: str, content_ty
     if not spider.selectors.get("full_text"):
         return "", "the site has no full_text selector: its reviews are read from the listing only"
     headers = {"Content-Type": content_type} if content_type else {}
-    page = HtmlResponse(url, body=body, headers=headers)
-    cut = spider.truncated_page(page)
-    text = "" if cut else html_to_text(spider.select(page.selector, "full_text"))
-    if text:
-        return text, ""
-    found_none = f"selector full_text {spider.selectors['full_text']!r} found no text"
-    return "", cut or block_reason(page.selector) or found_none
+    return spider.review_page_text(HtmlResponse(url, body=body, headers=headers))

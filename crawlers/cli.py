@@ -186,18 +186,10 @@ def sources_check(ctx: click.Context, name: str, url: str | None, page_file: str
             table.add_row(key, escape(text[:300] + ("…" if len(text) > 300 else "")))
         if f["preview"]:
             table.add_row("превью", "да: сайт показал только начало отзыва" +
-                          (" (полный текст — со страницы отзыва, full_text)" if config_has_full_text(config) else ""))
+                          (" (полный текст — со страницы отзыва, full_text)" if result.full_text else ""))
         console.print(table)
     if not result.found:
         raise click.ClickException("селекторы не нашли ни одного отзыва")
-
-
-def config_has_full_text(config: dict) -> bool:
-    """Whether a review-site source reads cut reviews whole from their own pages."""
-    from crawlers.sites import load_sites
-
-    site = load_sites().get(config.get("site"), {})
-    return bool((config.get("selectors") or {}).get("full_text") or site.get("full_text"))
 
 
 def _check_review_page(name: str, config: dict, path: Path, url: str | None) -> None:

@@ -8,6 +8,8 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 from scrapy import signals
 
+from crawlers.middlewares.snapshot import real_url
+
 
 def _save_state(source: str, state: dict | None, status: str) -> None:
     from store.models import Source
@@ -71,7 +73,7 @@ class SourceStateExtension:
         if not spider.crawler.stats.get_value("otklik/fail_reason"):
             spider.crawler.stats.set_value("otklik/fail_reason", reason)
         text = redact(response.text[:2000]) if hasattr(response, "text") else ""
-        url = redact(response.meta.get("snapshot_original_url", response.url) if response.request else response.url)
+        url = redact(real_url(response) if response.request else response.url)
         write = sync_to_async(quarantine, thread_sensitive=True)(spider.source, url, reason, text)
         self._pending.add(asyncio.ensure_future(write))
 

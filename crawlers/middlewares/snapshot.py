@@ -11,6 +11,13 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import NotConfigured
 
+ORIGINAL_URL = "snapshot_original_url"  # request meta: the real address of a request sent to the snapshot server
+
+
+def real_url(r) -> str:
+    """The real address of a request or response (its snapshot server's address is only where it was served)."""
+    return r.meta.get(ORIGINAL_URL, r.url)
+
 
 class SnapshotMiddleware:
     def __init__(self, base: str):
@@ -24,13 +31,13 @@ class SnapshotMiddleware:
         return cls(base)
 
     def process_request(self, request):
-        if "snapshot_original_url" in request.meta or request.url.startswith(self.base):
+        if ORIGINAL_URL in request.meta or request.url.startswith(self.base):
             return None
         parts = urlsplit(request.url)
         local = f"{self.base}/{parts.netloc}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
-        meta = {**request.meta, "snapshot_original_url": request.url}
+        meta = {**request.meta, ORIGINAL_URL: request.url}
         return request.replace(url=local, meta=meta, dont_filter=True)
 
     def process_response(self, request, response):
-        original = request.meta.get("snapshot_original_url")
+        original = request.meta.get(ORIGINAL_URL)
         return response.replace(url=original) if original else response

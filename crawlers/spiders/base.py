@@ -28,12 +28,21 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.items import MentionItem, QuarantineItem
+from crawlers.middlewares.snapshot import real_url
 from crawlers.parsing import parse_datetime
 from crawlers.redact import Redactor
 from store.failpoints import failpoint
 from store.services.validation import is_future
 
 CHAIN = "otklik_chain"
+
+
+def failure_reason(failure: Failure) -> str:
+    """Why a request failed: the HTTP status it got after retries, else the error (DNS, timeout, robots.txt)."""
+    response = getattr(failure.value, "response", None)
+    if response is not None:
+        return f"HTTP {response.status}"
+    return f"{failure.type.__name__}: {failure.getErrorMessage()}"
 
 
 def _earlier(a: str | None, b: str | None) -> str | None:
@@ -152,14 +161,9 @@ class OtklikSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
 
     def on_error(self, failure: Failure):
-        request = failure.request
         response = getattr(failure.value, "response", None)
-        if response is not None:
-            reason = f"HTTP {response.status}"
-        else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         body = response.text[:2000] if response is not None and hasattr(response, "text") else ""
-        yield self.page_failed(request.meta.get("snapshot_original_url", request.url), f"request failed: {reason}", body)
+        yield self.page_failed(real_url(failure.request), f"request failed: {failure_reason(failure)}", body)
 
     def page_failed(self, url: str, reason: str, payload: str = "") -> QuarantineItem:
         """Quarantine a page that could not be fetched or parsed; the run's state will not advance."""

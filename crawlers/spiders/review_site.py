@@ -22,8 +22,9 @@ from twisted.python.failure import Failure
 
 from crawlers.parsing import decode_entities, html_to_text, parse_datetime, parse_score, rating_from_score
 from crawlers.items import MentionItem
+from crawlers.middlewares.snapshot import real_url
 from crawlers.sites import SITES_FILE, embedded_json, json_values, load_sites, site_problem
-from crawlers.spiders.base import OtklikSpider
+from crawlers.spiders.base import OtklikSpider, failure_reason
 
 FIELDS = ("id", "text", "author", "rating", "date", "title", "url")
 SINGLE = {"id", "rating", "date", "url", "next_page", "author", "total"}
@@ -32,7 +33,6 @@ _CAPTCHA_NODES = "form[class*=captcha], input[name*=captcha], img[src*=captcha],
 _CAPTCHA_TITLE = re.compile(r"робот|captcha|капч|are you (?:a )?human|access denied|доступ ограничен", re.IGNORECASE)
 
 
-SNAPSHOT_KEY = "snapshot_original_url"  # a request served from a snapshot keeps its real address here
 UNREAD = object()  # a page whose embedded JSON the caller has not read yet
 _HIDDEN = "ancestor-or-self::*[@hidden or contains(translate(@style, ' ', ''), 'display:none')]"
 
@@ -191,24 +191,30 @@ class ReviewSiteSpider(OtklikSpider):
         return scrapy.Request(f["url"], callback=self.parse_review_page, errback=self.review_page_failed,
                               cb_kwargs={"found": f, "more": more, "listing": listing}, dont_filter=True)
 
+    def review_page_text(self, response: Response) -> tuple[str, str]:
+        """The whole text `full_text` finds on a review's own page, or ("", why there is none): a page cut
+        before `</html>`, a captcha wall, selectors that match nothing (also `otklik sources check --review-file`)."""
+        if not hasattr(response, "css"):
+            return "", "not an HTML page"
+        cut = self.truncated_page(response)
+        body = "" if cut else html_to_text(self.select(response.selector, "full_text"))
+        if body:
+            return body, ""
+        return "", cut or block_reason(response.selector) or f"no text under full_text {self.selectors['full_text']!r}"
+
     def parse_review_page(self, response: Response, found: dict[str, Any], more: str, listing: str):
         """The review with the whole text of its own page, or the listing's preview when the page shows none."""
-        page = response.selector if hasattr(response, "css") else None
-        cut = self.truncated_page(response) if page is not None else None
-        body = html_to_text(self.select(page, "full_text")) if page is not None and not cut else ""
+        body, why = self.review_page_text(response)
         if not body:
-            why = cut or (block_reason(page) if page is not None else None) or "no text under the full_text selector"
-            yield from self.preview_item(found, listing, f"{response.meta.get(SNAPSHOT_KEY, response.url)}: {why}")
+            yield from self.preview_item(found, listing, f"{real_url(response)}: {why}")
             return
         yield self.review_item(found, "\n\n".join(t for t in (body, more) if t), {})
 
     def review_page_failed(self, failure: Failure):
         """A review page that could not be fetched: the review is stored with the listing's preview."""
-        response = getattr(failure.value, "response", None)
-        reason = f"HTTP {response.status}" if response is not None else failure.type.__name__
         kw = failure.request.cb_kwargs
-        url = failure.request.meta.get(SNAPSHOT_KEY, failure.request.url)
-        yield from self.preview_item(kw["found"], kw["listing"], f"{url}: {reason}")
+        why = f"{real_url(failure.request)}: {failure_reason(failure)}"
+        yield from self.preview_item(kw["found"], kw["listing"], why)
 
     def preview_item(self, f: dict[str, Any], listing: str, why: str):
         """The review with its listing's preview (nothing lost); the run's status says the whole text was not read."""
@@ -250,21 +256,20 @@ class ReviewSiteSpider(OtklikSpider):
         if truncated:
             yield self.page_failed(response.url, truncated, response.text[-2000:])
             return
-        dates, floor, listing = [], self.chain_of(response)["floor"], response.meta.get(SNAPSHOT_KEY, response.url)
+        dates, floor, listing = [], self.chain_of(response)["floor"], real_url(response)
         for record in records:
             f = self.fields(record, response.url)
             if not f["id"]:
                 yield self.quarantine(response.url, "review without an id", str(record.get("_html", record))[:2000])
                 continue
             dates.append(f["posted_at"])
-            request = None
-            if self.wants_full_text(f, listing, floor):
-                try:
-                    request = self.full_text_request(f, html_to_text(record.get("_more")), listing)
-                except ValueError as exc:  # an address Scrapy cannot request: keep the preview
-                    yield from self.preview_item(f, listing, f"{f['url'][:200]}: {exc}")
-                    continue
-            yield request or self.review_item(f, f["text"], self.preview_raw(f) if f["preview"] else {})
+            if not self.wants_full_text(f, listing, floor):
+                yield self.review_item(f, f["text"], self.preview_raw(f) if f["preview"] else {})
+                continue
+            try:
+                yield self.full_text_request(f, html_to_text(record.get("_more")), listing)
+            except ValueError as exc:  # an address Scrapy cannot request: keep the preview
+                yield from self.preview_item(f, listing, f"{f['url'][:200]}: {exc}")
         nxt = self.select(response, "next_page") if "next_page" in self.selectors else ""
         yield from self.follow(response, dates, response.urljoin(nxt.split()[0]) if nxt and records else None)
 
