@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from scrapy.http import Request, Response
 
-from crawlers.parsing import decode_entities
 from crawlers.spiders.base import OtklikSpider
-from crawlers.spiders.vk_comments import VkComments, is_id
+from crawlers.spiders.vk_comments import VkComments
+from crawlers.spiders.vk_fields import VK_API, counter, display_names, is_id, post_date, post_text, reply_to_post
 
 HOST = "https://api.vk.com"
 API_HOST = "api.vk.com"
-VK_API = "otklik_vk_api"  # request meta: this request is a VK API call (whatever its base_url)
 TRANSIENT_ERRORS = {6: "too many requests per second", 9: "flood control", 10: "internal server error"}
 
 
@@ -109,26 +108,13 @@ class VkSpider(VkComments, OtklikSpider):
             return None, _unreadable_body(body), None
         return body, "", None
 
-    # What vk_comments.py reads a comment with: the same fields as a post's.
-    @staticmethod
-    def names_of(body: dict) -> dict[int, str]:
-        return _names(body)
-
-    @staticmethod
-    def comment_date(item: dict) -> datetime | None:
-        return _post_date(item)
-
-    @staticmethod
-    def comment_text(item: dict) -> str:
-        return _post_text(item)
-
     def parse(self, response: Response, offset: int):
         body, why, _ = self.api_body(response)
         if body is None:
             yield self.page_failed(response.url, why, response.text[:2000])
             return
         items = body.get("items") or []
-        names = _names(body)
+        names = display_names(body)
         dates = []
         for post in items:
             if not isinstance(post, dict):
@@ -139,7 +125,7 @@ class VkSpider(VkComments, OtklikSpider):
             original = history[0] if history else post
             # how far back the page reaches: when the post appeared on this wall (a repost's own date, not its
             # original's); a pinned post is old news at the top of the wall
-            wall_date = _post_date(post)
+            wall_date = post_date(post)
             page_date = None if post.get("is_pinned") else wall_date
             if self.mode == "wall" and self.config.get("comments"):
                 yield from self.comments_request(post, self.chain_of(response)["floor"])
@@ -170,14 +156,14 @@ class VkSpider(VkComments, OtklikSpider):
         owner, pid = original.get("owner_id"), original.get("id")
         if owner is None or pid is None:
             return None
-        posted = _post_date(original)
+        posted = post_date(original)
         author_id = original.get("signer_id") or original.get("from_id") or owner
         # A comment that search found has the id a comment read under its post has (vk_comments.py): one mention.
-        under = _reply_to_post(original).get("reply_to_post")
+        under = reply_to_post(original).get("reply_to_post")
         external_id = f"{under}_{pid}" if under else f"{owner}_{pid}"
         return self.item(
             external_id,
-            _post_text(original),
+            post_text(original),
             posted,
             response,
             author=names.get(author_id, str(author_id)) if isinstance(author_id, int) else str(author_id),
@@ -189,88 +175,29 @@ class VkSpider(VkComments, OtklikSpider):
                 "reposted_by": f"{wrapper.get('owner_id')}_{wrapper.get('id')}" if original is not wrapper else "",
                 "repost_comment": wrapper.get("text", "") if original is not wrapper else "",
                 **(_repost_counters(wrapper) if original is not wrapper else {}),
-                "likes": _count(original.get("likes")),
-                "comments": _count(original.get("comments")),
-                "reposts": _count(original.get("reposts")),
-                "views": _count(original.get("views")),
-                **_reply_to_post(original),
+                "likes": counter(original.get("likes")),
+                "comments": counter(original.get("comments")),
+                "reposts": counter(original.get("reposts")),
+                "views": counter(original.get("views")),
+                **reply_to_post(original),
             },
         )
 
 
 def _repost_counters(wrapper: dict) -> dict:
     """When a repost appeared on the wall and its own counters (the original's are its own)."""
-    posted = _post_date(wrapper)
-    return {"reposted_at": posted.isoformat() if posted else "", "repost_likes": _count(wrapper.get("likes")),
-            "repost_views": _count(wrapper.get("views")), "repost_reposts": _count(wrapper.get("reposts"))}
-
-
-ATTACHMENT_TITLES = ("video", "link", "doc", "article", "podcast", "audio_playlist")
-
-
-
-def _post_text(post: dict) -> str:
-    """A post's words (HTML character references decoded); a post of only an attachment (a video, a link)
-    speaks through the attachment's title and description."""
-    text = decode_entities(str(post.get("text") or "")).strip()
-    polls = [_poll_text(a.get("poll")) for a in post.get("attachments") or [] if isinstance(a, dict)
-             and a.get("type") == "poll" and isinstance(a.get("poll"), dict)]
-    if text:
-        return "\n".join([text, *filter(None, polls)])
-    parts = []
-    for att in post.get("attachments") or []:
-        body = att.get(att.get("type")) if isinstance(att, dict) else None
-        if isinstance(body, dict) and att.get("type") in ATTACHMENT_TITLES:
-            parts += [decode_entities(str(body.get(k) or "")).strip() for k in ("title", "description")]
-    return "\n".join(p for p in parts + polls if p)
-
-
-def _poll_text(poll: dict) -> str:
-    """A poll's question, then its answers, a line each."""
-    answers = [a.get("text") for a in poll.get("answers") or [] if isinstance(a, dict)]
-    lines = [decode_entities(str(x or "")).strip() for x in [poll.get("question"), *answers]]
-    return "\n".join(x for x in lines if x)
-
-
-def _post_date(post: dict) -> datetime | None:
-    """The post's `date` (unix seconds), or None when it is missing or no date."""
-    try:
-        return datetime.fromtimestamp(int(post["date"]), tz=timezone.utc) if post.get("date") else None
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
+    posted = post_date(wrapper)
+    return {"reposted_at": posted.isoformat() if posted else "", "repost_likes": counter(wrapper.get("likes")),
+            "repost_views": counter(wrapper.get("views")), "repost_reposts": counter(wrapper.get("reposts"))}
 
 
 def _media_only(post: dict) -> bool:
     """A post of attachments (photos, stickers…) and no words, not even an attachment's title."""
     attachments = post.get("attachments")
     has_media = isinstance(attachments, list) and any(isinstance(a, dict) for a in attachments)
-    return has_media and not _post_text(post)
+    return has_media and not post_text(post)
 
 
-def _reply_to_post(post: dict) -> dict[str, str]:
-    """A comment's post (the post object's reply_owner_id / reply_post_id): `owner_post`, the conversation."""
-    owner, pid = post.get("reply_owner_id"), post.get("reply_post_id")
-    if isinstance(owner, int) and isinstance(pid, int) and not isinstance(owner, bool) and not isinstance(pid, bool):
-        return {"reply_to_post": f"{owner}_{pid}"}
-    return {}
-
-
-def _count(value) -> int | None:
-    """VK counters come as {"count": n}."""
-    return value.get("count") if isinstance(value, dict) else None
-
-
-def _names(body: dict) -> dict[int, str]:
-    """Map VK ids to display names: users are positive ids, communities negative."""
-    def listed(key: str) -> list[dict]:
-        value = body.get(key)
-        if not isinstance(value, list):
-            return []
-        return [p for p in value if isinstance(p, dict) and isinstance(p.get("id"), int)]
-
-    names = {p["id"]: f"{p.get('first_name') or ''} {p.get('last_name') or ''}".strip() for p in listed("profiles")}
-    names.update({-g["id"]: str(g.get("name") or "") for g in listed("groups")})
-    return names
 
 
 def _unreadable_body(body) -> str:

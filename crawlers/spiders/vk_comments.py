@@ -14,9 +14,10 @@ any other failed page fails the run, which keeps the state, so the next run read
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from scrapy.http import Response
+
+from crawlers.spiders.vk_fields import VK_API, counter, display_names, is_id, post_date, post_text
 
 COMMENTS_PAGE = 100  # comments per wall.getComments page (the API's most)
 THREAD_ITEMS = 10  # replies read with each comment (the API's most)
@@ -24,17 +25,12 @@ MAX_COMMENTED_POSTS = 500  # posts whose comment counts the state keeps: the lat
 POST_ERRORS = {15: "access denied", 18: "page deleted or banned", 212: "access to post comments denied"}
 
 
-def is_id(value: Any) -> bool:
-    """A VK id or count: an int that is not a bool."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _date_key(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
 class VkComments:
-    """The comment-reading half of VkSpider (it provides api_url, api_body, request, item and the helpers)."""
+    """The comment-reading half of VkSpider (it provides api_url, api_body, request and item)."""
 
     def init_comments(self) -> None:
         self._comment_ids: set[str] = set()  # stored comments never move the wall's watermark
@@ -90,7 +86,7 @@ class VkComments:
         params.update({"comment_id": thread} if thread else {"thread_items_count": THREAD_ITEMS})
         self._reading[f"{owner}_{pid}"]["pending"] += 1
         return self.request(self.api_url("wall.getComments", **params), self.parse_comments,
-                            meta={"otklik_vk_api": True}, dont_filter=True,
+                            meta={VK_API: True}, dont_filter=True,
                             cb_kwargs={"owner": owner, "pid": pid, "offset": offset, "since": since, "thread": thread})
 
     def parse_comments(self, response: Response, owner: int, pid: int, offset: int, since: str | None, thread: int):
@@ -112,12 +108,12 @@ class VkComments:
             else:
                 yield self.page_failed(response.url, why, response.text[:2000])
             return
-        seen, names, floor = self._comments_seen[key], self.names_of(body), _date_key(since)
+        seen, names, floor = self._comments_seen[key], display_names(body), _date_key(since)
         items = [c for c in body.get("items") or [] if isinstance(c, dict)]
         for comment in items:
             replies = [] if thread else _thread_items(comment)
             for one in [comment, *replies]:
-                posted = self.comment_date(one)
+                posted = post_date(one)
                 if floor is not None and (posted is None or posted < floor):
                     continue  # read before, or older than what the source reads
                 if floor is None or posted > floor:
@@ -128,7 +124,7 @@ class VkComments:
                 if item is not None:
                     yield item
             yield from self.thread_request(comment, owner, pid, since, seen) if not thread else ()
-        tops = [self.comment_date(c) for c in items if not c.get("deleted") and self.comment_date(c)]
+        tops = [post_date(c) for c in items if not c.get("deleted") and post_date(c)]
         total = body.get("current_level_count") if not thread else body.get("count")
         total = total if is_id(total) else body.get("count") if is_id(body.get("count")) else 0
         more = items and offset + len(items) < total and (floor is None or all(d >= floor for d in tops))
@@ -156,7 +152,7 @@ class VkComments:
         cid, author = comment.get("id"), comment.get("from_id")
         if not is_id(cid) or comment.get("deleted") or (owner < 0 and author == owner):
             return None
-        text = self.comment_text(comment)
+        text = post_text(comment)
         if not text:
             self.skip_media_only()
             return None
@@ -165,13 +161,13 @@ class VkComments:
         external_id = f"{owner}_{pid}_{cid}"
         self._comment_ids.add(external_id)
         return self.item(
-            external_id, text, self.comment_date(comment), response,
+            external_id, text, post_date(comment), response,
             author=names.get(author, str(author)) if is_id(author) else "",
             url=f"https://vk.com/wall{owner}_{pid}?reply={cid}" + (f"&thread={root}" if root else ""),
             raw={"reply_to_post": f"{owner}_{pid}", "comment": True, "author_id": author if is_id(author) else None,
                  **({"reply_to_comment": parent} if is_id(parent) else {}),
                  "attachments": [a.get("type") for a in comment.get("attachments") or [] if isinstance(a, dict)],
-                 "likes": comment["likes"].get("count") if isinstance(comment.get("likes"), dict) else None},
+                 "likes": counter(comment.get("likes"))},
         )
 
 

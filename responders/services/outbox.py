@@ -108,6 +108,7 @@ class HttpAdapter:
         return Published(Reply.Status.SENT, {"path": path, **payload}, resp.text[:2000], self.external_id(body))
 
 
+@dataclass
 class VkCommentAdapter(HttpAdapter):
     """A comment under the VK post (wall.createComment: form-encoded, token and API version as parameters); to a
     customer's comment (raw.reply_to_post names its post), an answer in that comment's thread."""
@@ -175,9 +176,8 @@ def adapter_for(channel: str) -> ChannelAdapter:
     if settings.OTKLIK.get("REPLY_MODE", "dry_run") != "live":
         return DryRunAdapter()
     if channel == "vk":
-        adapter = VkCommentAdapter(_cfg("VK_API_URL"), _cfg("VK_TOKEN"), name="vk_comment")
-        adapter.group_id = _cfg("VK_GROUP_ID").lstrip("-")
-        return adapter
+        return VkCommentAdapter(_cfg("VK_API_URL"), _cfg("VK_TOKEN"), name="vk_comment",
+                                group_id=_cfg("VK_GROUP_ID").lstrip("-"))
     if channel == "telegram":
         return TelegramAdapter(_cfg("TELEGRAM_API_URL"), "", name="telegram")
     if channel == "appstore":

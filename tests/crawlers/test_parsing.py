@@ -105,7 +105,7 @@ def test_telegram_forward_keeps_its_origin():
 
 
 def test_vk_post_text_decodes_entities_and_falls_back_to_attachments():
-    from crawlers.spiders.vk import _post_text
+    from crawlers.spiders.vk_fields import post_text as _post_text
 
     assert _post_text({"text": "Посылка пришла &#10071; &quot;Скоро&quot; &amp; быстро"}) == 'Посылка пришла ❗ "Скоро" & быстро'
     video = {"text": "", "attachments": [{"type": "video", "video": {"title": "Распаковка &laquo;посылки&raquo;",
